@@ -1,0 +1,230 @@
+"""Multivariable Cox proportional-hazards model, as R ``coxph`` with its defaults.
+
+Fitting uses lifelines' ``CoxPHFitter`` (Newton–Raphson on the partial likelihood with Efron's
+tie handling, R ``coxph``'s default ``ties = "efron"``). Reported: coef, HR, 95% Wald CI, SE,
+z and Wald p per covariate; n, events, rows dropped for missing data; the likelihood-ratio
+test against the null model; Harrell's concordance; and a proportional-hazards check.
+
+``cluster_col`` gives the robust (sandwich, grouped-jackknife) variance clustered on e.g. the
+matched pair, as R ``coxph(..., cluster = pair)``; coefficients are unchanged, SE/z/p/CI use
+the robust variance, and the LR test stays the model-based one (R prints the same).
+
+Proportional hazards: test on scaled Schoenfeld residuals per covariate and globally, with the
+formula of R ``cox.zph`` in survival **2.x** (≤ 2.44, before the 3.0 rewrite of late 2019):
+with g(t) the transformed event times centred at their mean, S the d×p Schoenfeld residuals
+and V the coefficient variance, the covariate-k statistic is
+(Σ g·(d·S·V)ₖ)² / (d·Vₖₖ·Σg²) on 1 df and the global one (gᵀS)V(Sᵀg)·d/Σg² on p df.
+Survival ≥ 3.0 computes an exact score test instead, so its numbers differ slightly; the
+default transform ("km", 1 − left-continuous Kaplan–Meier) is R's default in both versions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TimeTransform = Literal["km", "rank", "identity", "log"]
+
+
+@dataclass(frozen=True)
+class DroppedCovariate:
+    covariate: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox model in tidy form.
+
+    ``coefficients``: covariate, coef, hr, hr_lower, hr_upper, se, z, p (95% Wald CI).
+    ``ph_test``: covariate (plus "GLOBAL"), chisq, df, p.
+    When ``estimable`` is False the frames are empty and ``reason`` says why.
+    """
+
+    estimable: bool
+    reason: str | None
+    n: int
+    events: int
+    rows_dropped: int
+    dropped_covariates: tuple[DroppedCovariate, ...]
+    coefficients: pd.DataFrame = field(repr=False)
+    lr_statistic: float | None = None
+    lr_df: int | None = None
+    lr_p: float | None = None
+    concordance: float | None = None
+    robust: bool = False
+    cluster_col: str | None = None
+    ph_test: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    ph_transform: str = "km"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.coefficients
+
+
+def fit_cox(
+    df: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    cluster_col: str | None = None,
+    ph_transform: TimeTransform = "km",
+) -> CoxResult:
+    """Fit ``coxph(Surv(duration, event) ~ covariates [, cluster = cluster_col])``.
+
+    Covariates must already be numerically coded (the report states the coding, e.g. BCLC
+    A/B = 0 vs C = 1). Rows with a missing value in any used column are dropped and counted,
+    as R's default ``na.action = na.omit``. A covariate that is constant in the analysed rows
+    is dropped with a reason (R would return NA for it). Never raises for data problems:
+    no events, too few events or a failed fit give ``estimable=False`` and a reason.
+    """
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+    used = [duration, event, *covariates] + ([cluster_col] if cluster_col else [])
+    complete = df[used].dropna()
+    rows_dropped = len(df) - len(complete)
+    events = int(complete[event].astype(bool).sum())
+    dropped = tuple(
+        DroppedCovariate(c, "constant in the analysed rows")
+        for c in covariates
+        if complete[c].nunique() < 2
+    )
+    kept = [c for c in covariates if c not in {d.covariate for d in dropped}]
+
+    def failure(reason: str) -> CoxResult:
+        return CoxResult(
+            estimable=False,
+            reason=reason,
+            n=len(complete),
+            events=events,
+            rows_dropped=rows_dropped,
+            dropped_covariates=dropped,
+            coefficients=pd.DataFrame(columns=COEFFICIENT_COLUMNS),
+            robust=cluster_col is not None,
+            cluster_col=cluster_col,
+            ph_transform=ph_transform,
+        )
+
+    if not kept:
+        return failure("no covariate varies in the analysed rows")
+    if events == 0:
+        return failure("no events")
+    if events <= len(kept):
+        return failure(f"too few events ({events}) for {len(kept)} covariates")
+
+    data = complete[[duration, event, *kept] + ([cluster_col] if cluster_col else [])].copy()
+    data[event] = data[event].astype(bool)
+    fitter = CoxPHFitter()
+    try:
+        with warnings.catch_warnings():
+            # A convergence warning means the estimates cannot be trusted (e.g. monotone
+            # likelihood from separation); report it instead of printing numbers.
+            warnings.simplefilter("error", ConvergenceWarning)
+            fitter.fit(data, duration_col=duration, event_col=event, cluster_col=cluster_col)
+    except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError, ValueError) as exc:
+        return failure(f"model did not converge: {str(exc).splitlines()[0]}")
+
+    summary = fitter.summary
+    coefficients = pd.DataFrame(
+        {
+            "covariate": summary.index.tolist(),
+            "coef": summary["coef"].to_numpy(),
+            "hr": summary["exp(coef)"].to_numpy(),
+            "hr_lower": summary["exp(coef) lower 95%"].to_numpy(),
+            "hr_upper": summary["exp(coef) upper 95%"].to_numpy(),
+            "se": summary["se(coef)"].to_numpy(),
+            "z": summary["z"].to_numpy(),
+            "p": summary["p"].to_numpy(),
+        }
+    )
+    lr = fitter.log_likelihood_ratio_test()
+    return CoxResult(
+        estimable=True,
+        reason=None,
+        n=len(complete),
+        events=events,
+        rows_dropped=rows_dropped,
+        dropped_covariates=dropped,
+        coefficients=coefficients,
+        lr_statistic=float(lr.test_statistic),
+        lr_df=int(lr.degrees_freedom),
+        lr_p=float(lr.p_value),
+        concordance=float(fitter.concordance_index_),
+        robust=cluster_col is not None,
+        cluster_col=cluster_col,
+        ph_test=schoenfeld_ph_test(fitter, data, duration, event, transform=ph_transform),
+        ph_transform=ph_transform,
+    )
+
+
+COEFFICIENT_COLUMNS = ["covariate", "coef", "hr", "hr_lower", "hr_upper", "se", "z", "p"]
+
+
+def schoenfeld_ph_test(
+    fitter: object,
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    *,
+    transform: TimeTransform = "km",
+) -> pd.DataFrame:
+    """PH test per covariate and global from Schoenfeld residuals (R ``cox.zph``, survival 2.x).
+
+    See the module docstring for the formula. ``data`` is the frame the model was fitted on.
+    """
+    residuals = fitter.compute_residuals(data, kind="schoenfeld")  # type: ignore[attr-defined]
+    variance = fitter.variance_matrix_.loc[residuals.columns, residuals.columns].to_numpy()  # type: ignore[attr-defined]
+    times = data.loc[residuals.index, duration].to_numpy(dtype=float)
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    s = residuals.to_numpy()[order]
+    deaths = len(times)
+
+    g = _transform_times(
+        times, data[duration].to_numpy(float), data[event].to_numpy(bool), transform
+    )
+    g = g - g.mean()
+    scaled = s @ variance * deaths
+    per_covariate = (g @ scaled) ** 2 / (np.diag(variance) * deaths * (g**2).sum())
+    gs = g @ s
+    global_stat = float(gs @ variance @ gs * deaths / (g**2).sum())
+    p = len(residuals.columns)
+    rows = [
+        {"covariate": name, "chisq": float(stat), "df": 1, "p": float(stats.chi2.sf(stat, 1))}
+        for name, stat in zip(residuals.columns, per_covariate, strict=True)
+    ]
+    rows.append(
+        {
+            "covariate": "GLOBAL",
+            "chisq": global_stat,
+            "df": p,
+            "p": float(stats.chi2.sf(global_stat, p)),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def _transform_times(
+    event_times: np.ndarray, all_times: np.ndarray, all_events: np.ndarray, transform: TimeTransform
+) -> np.ndarray:
+    if transform == "identity":
+        return event_times.copy()
+    if transform == "log":
+        return np.log(event_times)
+    if transform == "rank":
+        return stats.rankdata(event_times)
+    # "km": 1 − Kaplan–Meier just before each death time (left-continuous), from all rows.
+    distinct = np.unique(all_times[all_events])
+    survival = np.cumprod(
+        [1 - np.sum(all_events & (all_times == t)) / np.sum(all_times >= t) for t in distinct]
+    )
+    before = np.concatenate([[1.0], survival[:-1]])
+    lookup = dict(zip(distinct.tolist(), before.tolist(), strict=True))
+    return 1 - np.array([lookup[t] for t in event_times.tolist()])
