@@ -147,6 +147,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 elif CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)

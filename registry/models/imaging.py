@@ -1,0 +1,185 @@
+"""Imaging response assessments with per-lesion target measurements (CRF.md §5).
+
+A target lesion is identified by its number within the patient: lesion 1 at baseline is lesion
+1 at every later assessment, so the same lesions are followed over time.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from registry import choices as c
+from registry.rules import HardRange
+
+from .base import CrfRecord
+
+MEASURABLE_MM = 10
+MAX_TARGETS = {c.ResponseCriteria.MRECIST: 2, c.ResponseCriteria.RECIST11: 5}
+
+
+class ImagingAssessment(CrfRecord):
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.CASCADE, related_name="imaging_assessments"
+    )
+    assessment_date = models.DateField()
+    is_baseline = models.BooleanField(
+        "baseline scan", default=False, help_text="The scan the target lesions were chosen on."
+    )
+    modality = models.CharField(max_length=4, choices=c.ImagingModality.choices)
+    criteria = models.CharField(
+        max_length=10, choices=c.ResponseCriteria.choices, default=c.ResponseCriteria.MRECIST
+    )
+    treated_viable_fraction_pct = models.DecimalField(
+        "viable fraction of treated tumour (%)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[HardRange("treated_viable_fraction_pct")],
+    )
+    new_lesion = models.BooleanField(default=False)
+    new_lesion_site = models.CharField(max_length=16, choices=c.NewLesionSite.choices, blank=True)
+    non_target_progression = models.BooleanField(default=False)
+    new_vascular_invasion = models.BooleanField(default=False)
+    intrahepatic_lesion_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    reviewer = models.CharField(max_length=24, choices=c.Reviewer.choices, blank=True)
+    reader_response = models.CharField(
+        "response recorded by the reader", max_length=2, choices=c.Response.choices, blank=True
+    )
+
+    # Derived by registry.services from the whole series of the patient's assessments.
+    target_sum_mm = models.FloatField(null=True, blank=True, editable=False)
+    nadir_before_mm = models.FloatField(null=True, blank=True, editable=False)
+    change_from_baseline_pct = models.FloatField(null=True, blank=True, editable=False)
+    change_from_nadir_pct = models.FloatField(null=True, blank=True, editable=False)
+    response = models.CharField(
+        "derived response", max_length=2, choices=c.Response.choices, blank=True, editable=False
+    )
+    response_reason = models.CharField(max_length=300, blank=True, editable=False)
+    reader_disagrees = models.BooleanField(default=False, editable=False)
+    derivation_versions = models.JSONField(default=dict, blank=True, editable=False)
+
+    event_date_fields = ("assessment_date",)
+
+    class Meta:
+        ordering = ["patient", "assessment_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(is_baseline=True),
+                name="one_baseline_scan_per_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "Baseline scan" if self.is_baseline else "Assessment"
+        return f"{kind} {self.assessment_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.new_lesion_site and not self.new_lesion:
+            raise ValidationError({"new_lesion": "A new-lesion site is given: tick new lesion."})
+        if self.is_baseline or not self._owner_is_set() or self.patient.pk is None:
+            return
+        baseline = (
+            ImagingAssessment.objects.filter(patient=self.patient, is_baseline=True)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if baseline is None:
+            raise ValidationError(
+                "A response assessment needs the baseline scan first (tick 'baseline scan' on it)."
+            )
+        if self.assessment_date and self.assessment_date < baseline.assessment_date:
+            raise ValidationError(
+                {
+                    "assessment_date": f"Assessment date {self.assessment_date} is before the "
+                    f"baseline scan of {baseline.assessment_date}."
+                }
+            )
+        if not baseline.measurements.filter(diameter_mm__gte=MEASURABLE_MM).exists():
+            raise ValidationError(
+                f"The baseline scan of {baseline.assessment_date} has no measurable target lesion "
+                f"(≥ {MEASURABLE_MM} mm): response cannot be assessed."
+            )
+
+
+class LesionMeasurement(CrfRecord):
+    assessment = models.ForeignKey(
+        ImagingAssessment, on_delete=models.CASCADE, related_name="measurements"
+    )
+    lesion_number = models.PositiveSmallIntegerField(
+        help_text="Same number for the same lesion at every assessment."
+    )
+    organ = models.CharField(
+        max_length=12, choices=c.LesionOrgan.choices, default=c.LesionOrgan.LIVER
+    )
+    location = models.CharField(max_length=100, blank=True, help_text="e.g. segment VII")
+    diameter_mm = models.DecimalField(
+        "longest (viable) diameter (mm)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[HardRange("lesion_diameter_mm")],
+        help_text="mRECIST: longest viable (arterially enhancing) diameter; RECIST 1.1: longest diameter.",
+    )
+
+    class Meta:
+        ordering = ["assessment", "lesion_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "lesion_number"], name="one_measurement_per_lesion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lesion {self.lesion_number}: {self.diameter_mm} mm"
+
+    def owner_patient(self):
+        return self.assessment.patient
+
+    def clean(self) -> None:
+        super().clean()
+        if not self._assessment_set():
+            return
+        assessment = self.assessment
+        limit = MAX_TARGETS.get(assessment.criteria, 5)
+        if self.lesion_number is not None and not (1 <= self.lesion_number <= limit):
+            raise ValidationError(
+                {
+                    "lesion_number": f"Lesion number {self.lesion_number} is outside 1–{limit}: "
+                    f"{assessment.get_criteria_display()} follows at most {limit} target lesions."
+                }
+            )
+        if assessment.criteria == c.ResponseCriteria.MRECIST and self.organ != c.LesionOrgan.LIVER:
+            raise ValidationError({"organ": "mRECIST target lesions are intrahepatic."})
+        if (
+            assessment.is_baseline
+            and self.diameter_mm is not None
+            and self.diameter_mm < MEASURABLE_MM
+        ):
+            raise ValidationError(
+                {
+                    "diameter_mm": f"Baseline target lesion {self.diameter_mm} mm is not measurable: "
+                    f"a target lesion must be ≥ {MEASURABLE_MM} mm at baseline."
+                }
+            )
+        if not assessment.is_baseline and assessment.patient_id:
+            baseline_numbers = set(
+                LesionMeasurement.objects.filter(
+                    assessment__patient_id=assessment.patient_id, assessment__is_baseline=True
+                ).values_list("lesion_number", flat=True)
+            )
+            if self.lesion_number not in baseline_numbers:
+                raise ValidationError(
+                    {
+                        "lesion_number": f"Lesion {self.lesion_number} was not measured on the baseline "
+                        "scan: follow the same target lesions as at baseline."
+                    }
+                )
+
+    def _assessment_set(self) -> bool:
+        try:
+            return self.assessment is not None
+        except models.ObjectDoesNotExist:
+            return False

@@ -1,0 +1,488 @@
+"""Writes to the case report form. Every entry path (admin, API, import) goes through here.
+
+Each service runs ``full_clean()`` before saving, records who made the change and why in the
+audit trail, and recomputes the patient's derived values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from registry import choices as c
+from registry.access import Action, can
+from registry.derivations.bclc import BCLC_VERSION, derive_bclc
+from registry.derivations.refractoriness import (
+    MarkerValue,
+    PostTaceAssessment,
+    evaluate_refractoriness,
+)
+from registry.derivations.refractoriness import (
+    TaceSession as TaceSessionInput,
+)
+from registry.derivations.response import (
+    RESPONSE_VERSION,
+    AssessmentInput,
+    best_overall_response,
+    derive_responses,
+    disease_control,
+    objective_response,
+)
+from registry.derivations.tumour import up_to_seven
+from registry.models import (
+    CrfRecord,
+    DataQualityFlag,
+    ImagingAssessment,
+    LabPanel,
+    Patient,
+    Site,
+)
+from registry.quality import age_at, patient_findings
+
+CRITICAL_FIELDS = ("sex", "birth_year", "diagnosis_date", "index_date", "ecog_ps")
+
+
+def _attribute(record, user, reason: str) -> None:
+    if user is not None and user.is_authenticated:
+        record._history_user = user
+    if reason:
+        record._change_reason = reason
+
+
+def _require(user, action: Action, site) -> None:
+    if user is not None and not can(user, action, site):
+        raise PermissionDenied(
+            f"You may not {action.value.replace('_', ' ')} records of this site."
+        )
+
+
+@transaction.atomic
+def patient_enrol(*, site: Site, user=None, reason: str = "", **fields) -> Patient:
+    """Register a new patient; the registry assigns the study id (site code + sequence)."""
+    _require(user, Action.ADD, site)
+    patient = Patient(site=site, **fields)
+    patient.study_id = "pending"
+    patient.full_clean(exclude=["study_id"])
+    Site.objects.filter(pk=site.pk).update(last_sequence=F("last_sequence") + 1)
+    sequence = (
+        Site.objects.select_for_update().values_list("last_sequence", flat=True).get(pk=site.pk)
+    )
+    patient.study_id = f"{site.code}-{sequence:04d}"
+    _attribute(patient, user, reason or "Enrolment")
+    patient.save()
+    patient_refresh_derived(patient)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, user=None, reason: str = "", **fields) -> Patient:
+    _require(user, Action.CHANGE, patient.site_id)
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean(exclude=["study_id"])
+    _attribute(patient, user, reason)
+    patient.save()
+    patient_refresh_derived(patient)
+    return patient
+
+
+@transaction.atomic
+def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRecord:
+    """Validate and save one CRF row (new or changed), then refresh the patient's derivations."""
+    patient = record.owner_patient()
+    _require(user, Action.CHANGE if record.pk else Action.ADD, patient.site_id)
+    patient.assert_editable()
+    record.full_clean()
+    _attribute(record, user, reason)
+    record.save()
+    patient_refresh_derived(patient)
+    return record
+
+
+@transaction.atomic
+def crf_record_delete(*, record: CrfRecord, user=None, reason: str = "") -> None:
+    patient = record.owner_patient()
+    _require(user, Action.DELETE, patient.site_id)
+    _attribute(record, user, reason)
+    record.delete()
+    patient_refresh_derived(patient)
+
+
+# --- derived values -------------------------------------------------------------------------
+
+
+def baseline_lab(patient: Patient, labs: Iterable[LabPanel]) -> LabPanel | None:
+    """The panel closest before (or on) the index date; without an index date, the first one."""
+    labs = sorted(labs, key=lambda lab: lab.sample_date)
+    if not labs:
+        return None
+    if patient.index_date is None:
+        return labs[0]
+    before = [lab for lab in labs if lab.sample_date <= patient.index_date]
+    return before[-1] if before else None
+
+
+def patient_refresh_derived(patient: Patient) -> Patient:
+    """Recompute every patient-level derived value and the data-quality flags.
+
+    Stored with a queryset update: derived values are a function of audited inputs, so they
+    neither bump the record version nor add audit rows of their own.
+    """
+    labs = list(patient.lab_panels.all())
+    tumour = getattr(patient, "tumour_assessment", None) if patient.pk else None
+    tumour = _refetch_one_to_one(patient, "tumour_assessment")
+    death = _refetch_one_to_one(patient, "death")
+    missing: dict[str, list[str]] = {}
+
+    baseline = baseline_lab(patient, labs)
+    patient.baseline_lab = baseline
+    patient.age_at_index = age_at(patient.birth_year, patient.index_date)
+    if patient.age_at_index is None:
+        missing["age_at_index"] = [
+            n for n in ("birth_year", "index_date") if not getattr(patient, n)
+        ]
+    if baseline is None:
+        missing["albi"] = missing["child_pugh"] = ["baseline lab panel"]
+        patient.albi_score, patient.albi_grade, patient.malbi_grade = None, "", ""
+        patient.child_pugh_score, patient.child_pugh_class = None, ""
+    else:
+        patient.albi_score, patient.albi_grade = baseline.albi_score, baseline.albi_grade
+        patient.malbi_grade = baseline.malbi_grade
+        patient.child_pugh_score, patient.child_pugh_class = (
+            baseline.child_pugh_score,
+            baseline.child_pugh_class,
+        )
+        missing.update(baseline.missing_inputs)
+
+    bclc = derive_bclc(
+        ecog_ps=patient.ecog_ps,
+        child_pugh_class=patient.child_pugh_class or None,
+        tumour_number=tumour.tumour_number if tumour else None,
+        max_diameter_cm=float(tumour.max_diameter_cm) if tumour else None,
+        macrovascular_invasion=tumour.has_macrovascular_invasion if tumour else None,
+        extrahepatic_spread=tumour.extrahepatic_spread if tumour else None,
+    )
+    patient.bclc_stage_derived = bclc.stage or ""
+    patient.bclc_stage = patient.bclc_stage_override or patient.bclc_stage_derived
+    if bclc.missing:
+        missing["bclc"] = list(bclc.missing)
+    patient.up_to_seven_within = (
+        up_to_seven(
+            max_diameter_cm=float(tumour.max_diameter_cm), tumour_number=tumour.tumour_number
+        )
+        if tumour
+        else None
+    )
+
+    imaging = _refresh_responses(patient)
+    responses = [a.response or None for a in imaging if not a.is_baseline]
+    patient.best_overall_response = best_overall_response(responses) or ""
+    patient.objective_response = objective_response(patient.best_overall_response or None)
+    patient.disease_control = disease_control(patient.best_overall_response or None)
+    patient.first_progression_date = next(
+        (a.assessment_date for a in imaging if not a.is_baseline and a.response == c.Response.PD),
+        None,
+    )
+    if not responses:
+        missing["best_overall_response"] = ["response assessment"]
+    patient.tace_refractoriness = _refractoriness(patient, labs, imaging)
+    patient.derivation_versions = {
+        **(baseline.derivation_versions if baseline else {}),
+        "bclc": BCLC_VERSION,
+        "response": RESPONSE_VERSION,
+    }
+    patient.missing_inputs = missing
+    patient.completeness_pct = _completeness(patient, labs, tumour, death)
+
+    systemic = list(patient.systemic_therapies.all())
+    adverse_events = list(patient.adverse_events.select_related("term"))
+    findings = patient_findings(
+        patient,
+        labs=labs,
+        tumour=tumour,
+        systemic=systemic,
+        imaging=imaging,
+        adverse_events=adverse_events,
+        death=death,
+    )
+    patient.eligibility_flags = sorted(
+        {f.code for f in findings if f.severity == c.FlagSeverity.ELIGIBILITY}
+    )
+    Patient.objects.filter(pk=patient.pk).update(
+        **{name: getattr(patient, name) for name in DERIVED}
+    )
+    _sync_flags(patient, findings)
+    return patient
+
+
+DERIVED = (
+    "age_at_index",
+    "baseline_lab",
+    "albi_score",
+    "albi_grade",
+    "malbi_grade",
+    "child_pugh_score",
+    "child_pugh_class",
+    "bclc_stage_derived",
+    "bclc_stage",
+    "up_to_seven_within",
+    "best_overall_response",
+    "objective_response",
+    "disease_control",
+    "first_progression_date",
+    "tace_refractoriness",
+    "eligibility_flags",
+    "missing_inputs",
+    "derivation_versions",
+    "completeness_pct",
+)
+
+
+def _refetch_one_to_one(patient: Patient, name: str):
+    model = Patient._meta.get_field(name).related_model
+    return model.objects.filter(patient=patient).first()
+
+
+def _refresh_responses(patient: Patient) -> list[ImagingAssessment]:
+    assessments = list(
+        patient.imaging_assessments.prefetch_related("measurements").order_by("assessment_date")
+    )
+    baseline = next((a for a in assessments if a.is_baseline), None)
+    for assessment in assessments:
+        values = [float(m.diameter_mm) for m in assessment.measurements.all()]
+        assessment.target_sum_mm = sum(values) if values else None
+    follow_ups = [a for a in assessments if not a.is_baseline]
+    criteria = baseline.criteria if baseline else c.ResponseCriteria.MRECIST
+    results = derive_responses(
+        criteria=criteria,
+        baseline_sum_mm=baseline.target_sum_mm if baseline else None,
+        assessments=[
+            AssessmentInput(
+                assessment_date=a.assessment_date,
+                target_sum_mm=a.target_sum_mm,
+                new_lesion=a.new_lesion,
+                non_target_progression=a.non_target_progression,
+            )
+            for a in follow_ups
+        ],
+    )
+    by_date: dict[dt.date, list] = {}
+    for result in results:
+        by_date.setdefault(result.assessment_date, []).append(result)
+    for assessment in follow_ups:
+        result = by_date[assessment.assessment_date].pop(0)
+        assessment.response = result.response or ""
+        assessment.response_reason = (result.reason or "")[:300]
+        assessment.nadir_before_mm = result.nadir_before_mm
+        assessment.change_from_baseline_pct = result.change_from_baseline_pct
+        assessment.change_from_nadir_pct = result.change_from_nadir_pct
+        assessment.reader_disagrees = bool(
+            assessment.reader_response
+            and assessment.response
+            and assessment.reader_response != assessment.response
+        )
+    for assessment in assessments:
+        ImagingAssessment.objects.filter(pk=assessment.pk).update(
+            target_sum_mm=assessment.target_sum_mm,
+            response=assessment.response,
+            response_reason=assessment.response_reason,
+            nadir_before_mm=assessment.nadir_before_mm,
+            change_from_baseline_pct=assessment.change_from_baseline_pct,
+            change_from_nadir_pct=assessment.change_from_nadir_pct,
+            reader_disagrees=assessment.reader_disagrees,
+            derivation_versions={"response": RESPONSE_VERSION},
+        )
+    return assessments
+
+
+def _refractoriness(patient: Patient, labs, imaging) -> dict:
+    sessions = [
+        TaceSessionInput(session_date=s.start_date, technically_adequate=s.technically_adequate)
+        for s in patient.tace_sessions.order_by("start_date")
+    ]
+    if not sessions:
+        return {}
+    baseline = next((a for a in imaging if a.is_baseline), None)
+    assessments = [
+        PostTaceAssessment(
+            assessment_date=a.assessment_date,
+            response=a.response or None,
+            target_sum_mm=a.target_sum_mm,
+            treated_viable_fraction_pct=(
+                None
+                if a.treated_viable_fraction_pct is None
+                else float(a.treated_viable_fraction_pct)
+            ),
+            new_intrahepatic_lesion=a.new_lesion
+            and a.new_lesion_site in ("intrahepatic", "both", ""),
+            intrahepatic_lesion_count=a.intrahepatic_lesion_count,
+            new_vascular_invasion=a.new_vascular_invasion,
+            new_extrahepatic_spread=a.new_lesion and a.new_lesion_site in ("extrahepatic", "both"),
+        )
+        for a in imaging
+        if not a.is_baseline
+    ]
+    markers = [
+        MarkerValue(sample_date=lab.sample_date, afp_ng_ml=float(lab.afp_ng_ml))
+        for lab in labs
+        if lab.afp_ng_ml is not None
+    ]
+    inputs = {
+        "jsh_lcsgj_2014": {"sessions": sessions, "assessments": assessments, "markers": markers},
+        "seed002_operational": {
+            "sessions": sessions,
+            "assessments": assessments,
+            "baseline_sum_mm": baseline.target_sum_mm if baseline else None,
+        },
+        "progression_after_n_cycles": {
+            "sessions": sessions,
+            "assessments": assessments,
+            "n_cycles": 3,
+        },
+    }
+    results = {}
+    for rule_set, kwargs in inputs.items():
+        result = evaluate_refractoriness(rule_set, **kwargs)
+        results[rule_set] = {
+            "status": result.status,
+            "criterion": result.criterion,
+            "date": result.criterion_date.isoformat() if result.criterion_date else None,
+            "version": result.version,
+            "reason": result.reason,
+        }
+    return results
+
+
+def critical_missing(patient: Patient, labs=None, tumour=None, death=None) -> list[str]:
+    """What a record still needs before it can be marked complete."""
+    labs = list(patient.lab_panels.all()) if labs is None else labs
+    tumour = _refetch_one_to_one(patient, "tumour_assessment") if tumour is None else tumour
+    death = _refetch_one_to_one(patient, "death") if death is None else death
+    missing = [
+        name.replace("_", " ") for name in CRITICAL_FIELDS if getattr(patient, name) in (None, "")
+    ]
+    if baseline_lab(patient, labs) is None:
+        missing.append("baseline lab panel")
+    if tumour is None:
+        missing.append("baseline tumour assessment")
+    if not any(m.objects.filter(patient=patient).exists() for m in _treatment_models()):
+        missing.append("treatment")
+    if death is None and not patient.follow_ups.exists():
+        missing.append("survival status (follow-up contact or death)")
+    return missing
+
+
+def _completeness(patient: Patient, labs, tumour, death) -> int:
+    total = len(CRITICAL_FIELDS) + 4
+    return round(100 * (total - len(critical_missing(patient, labs, tumour, death))) / total)
+
+
+def _treatment_models():
+    from registry.validation import treatment_models
+
+    return treatment_models()
+
+
+def _sync_flags(patient: Patient, findings) -> None:
+    now = timezone.now()
+    open_flags = {f.key: f for f in patient.quality_flags.exclude(status=c.FlagStatus.RESOLVED)}
+    current = {f.key: f for f in findings}
+    stale = [flag.pk for key, flag in open_flags.items() if key not in current]
+    if stale:
+        DataQualityFlag.objects.filter(pk__in=stale).update(
+            status=c.FlagStatus.RESOLVED, resolved_at=now
+        )
+    DataQualityFlag.objects.bulk_create(
+        [
+            DataQualityFlag(
+                patient=patient,
+                record_type=f.record_type,
+                record_id=f.record_id,
+                field=f.field,
+                code=f.code,
+                severity=f.severity,
+                message=f.message[:500],
+            )
+            for key, f in current.items()
+            if key not in open_flags
+        ]
+    )
+
+
+# --- record status --------------------------------------------------------------------------
+
+
+def _transition(patient: Patient, user, to: str, reason: str) -> Patient:
+    patient._status_transition = True
+    patient.status = to
+    _attribute(patient, user, reason or f"Status → {to}")
+    try:
+        patient.save()
+    finally:
+        patient._status_transition = False
+    return patient
+
+
+@transaction.atomic
+def patient_mark_complete(*, patient: Patient, user=None, reason: str = "") -> Patient:
+    _require(user, Action.MARK_COMPLETE, patient.site_id)
+    if patient.status != c.RecordStatus.DRAFT:
+        raise ValidationError(
+            f"Only a draft can be marked complete; this record is {patient.status}."
+        )
+    missing = critical_missing(patient)
+    inconsistent = list(
+        patient.quality_flags.filter(
+            status=c.FlagStatus.OPEN, severity=c.FlagSeverity.INCONSISTENCY
+        ).values_list("message", flat=True)
+    )
+    if missing or inconsistent:
+        problems = [f"missing {name}" for name in missing] + inconsistent
+        raise ValidationError("The record cannot be marked complete: " + "; ".join(problems) + ".")
+    return _transition(patient, user, c.RecordStatus.COMPLETE, reason)
+
+
+@transaction.atomic
+def patient_verify(*, patient: Patient, user=None, reason: str = "") -> Patient:
+    _require(user, Action.VERIFY, patient.site_id)
+    if patient.status != c.RecordStatus.COMPLETE:
+        raise ValidationError(
+            f"Only a complete record can be verified; this record is {patient.status}."
+        )
+    return _transition(patient, user, c.RecordStatus.VERIFIED, reason)
+
+
+@transaction.atomic
+def patient_lock(*, patient: Patient, user=None, reason: str = "") -> Patient:
+    _require(user, Action.LOCK, patient.site_id)
+    if patient.status != c.RecordStatus.VERIFIED:
+        raise ValidationError(
+            f"Only a verified record can be locked; this record is {patient.status}."
+        )
+    return _transition(patient, user, c.RecordStatus.LOCKED, reason)
+
+
+@transaction.atomic
+def patient_unlock(*, patient: Patient, user=None, reason: str) -> Patient:
+    _require(user, Action.UNLOCK, patient.site_id)
+    if patient.status != c.RecordStatus.LOCKED:
+        raise ValidationError("The record is not locked.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Unlocking a record needs a reason."})
+    return _transition(patient, user, c.RecordStatus.VERIFIED, reason)
+
+
+@transaction.atomic
+def patient_reopen(*, patient: Patient, user=None, reason: str) -> Patient:
+    """Return a complete or verified record to draft, e.g. to answer a data query."""
+    _require(user, Action.CHANGE, patient.site_id)
+    if patient.status not in (c.RecordStatus.COMPLETE, c.RecordStatus.VERIFIED):
+        raise ValidationError(f"A {patient.status} record cannot be reopened.")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Reopening a record needs a reason."})
+    return _transition(patient, user, c.RecordStatus.DRAFT, reason)
