@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from analytics.choices import ReportTemplate
+from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.services import COVARIATE_CODING, SECTION_LABELS
+
+
+class ArmDefinitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ArmDefinition
+        fields = ["id", "name", "version", "rule", "window_days", "description", "created_at"]
+
+
+class CohortDefinitionSerializer(serializers.ModelSerializer):
+    sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = CohortDefinition
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "sites",
+            "index_date_from",
+            "index_date_to",
+            "bclc_stages",
+            "bclc_source",
+            "child_pugh_classes",
+            "refractoriness_rule_set",
+            "require_refractory",
+            "exclude_ineligible",
+            "cutoff_date",
+            "created_at",
+        ]
+
+
+class RunOutputSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RunOutput
+        fields = ["id", "kind", "name", "size_bytes", "sha256", "download_url"]
+
+    def get_download_url(self, output: RunOutput) -> str:
+        url = reverse("analytics-api:run-output-download", args=[output.run_id, output.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class AnalysisRunSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.get_username", read_only=True)
+    outputs_url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisRun
+        fields = [
+            "id",
+            "title",
+            "template",
+            "sections",
+            "cohort",
+            "control_arm",
+            "treatment_arm",
+            "parameters",
+            "status",
+            "progress_pct",
+            "progress_message",
+            "error",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "dataset_sha256",
+            "provenance",
+            "outputs_url",
+            "page_url",
+        ]
+        read_only_fields = fields
+
+    def get_outputs_url(self, run: AnalysisRun) -> str:
+        url = reverse("analytics-api:run-outputs", args=[run.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_page_url(self, run: AnalysisRun) -> str:
+        url = reverse("analytics:run_detail", args=[run.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class RunCreateSerializer(serializers.Serializer):
+    """What a client chooses; ``run_create`` decides whether it is allowed and valid."""
+
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    template = serializers.ChoiceField(choices=ReportTemplate.choices)
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(SECTION_LABELS)), required=False
+    )
+    cohort = serializers.PrimaryKeyRelatedField(queryset=CohortDefinition.objects.all())
+    control_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
+    treatment_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
+    covariates = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(COVARIATE_CODING)), required=False
+    )
+    caliper_sd = serializers.FloatField(required=False)
+    resistance_cycles = serializers.IntegerField(required=False)
+
+    def options(self) -> dict:
+        return {
+            key: self.validated_data[key]
+            for key in ("covariates", "caliper_sd", "resistance_cycles")
+            if key in self.validated_data
+        }

@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from analytics.api import views
+
+app_name = "analytics-api"
+
+router = DefaultRouter()
+router.register("runs", views.AnalysisRunViewSet, basename="run")
+router.register("cohorts", views.CohortDefinitionViewSet, basename="cohort")
+router.register("arms", views.ArmDefinitionViewSet, basename="arm")
+
+urlpatterns = router.urls

@@ -1,0 +1,70 @@
+"""The "new run" form: it collects choices; ``run_create`` decides what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+
+from analytics.choices import ReportTemplate
+from analytics.models import ArmDefinition
+from analytics.services import (
+    COVARIATE_CODING,
+    DEFAULT_CALIPER_SD,
+    DEFAULT_COVARIATES,
+    DEFAULT_RESISTANCE_CYCLES,
+    SECTION_LABELS,
+    cohorts_visible_to,
+)
+
+
+class RunForm(forms.Form):
+    title = forms.CharField(max_length=200, required=False)
+    template = forms.ChoiceField(
+        choices=ReportTemplate.choices, initial=ReportTemplate.REPORT_A, widget=forms.RadioSelect
+    )
+    sections = forms.MultipleChoiceField(
+        choices=list(SECTION_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only for a custom set of sections.",
+    )
+    cohort = forms.ModelChoiceField(
+        queryset=None, help_text="The cohort fixes the sites and the data cut-off."
+    )
+    control_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
+    treatment_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
+    covariates = forms.MultipleChoiceField(
+        choices=[(name, f"{name} — {coding}") for name, coding in COVARIATE_CODING.items()],
+        initial=DEFAULT_COVARIATES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Cox model and propensity score covariates.",
+    )
+    caliper_sd = forms.FloatField(
+        initial=DEFAULT_CALIPER_SD,
+        min_value=0.01,
+        label="Caliper (SD of the logit of the propensity score)",
+    )
+    resistance_cycles = forms.IntegerField(
+        initial=DEFAULT_RESISTANCE_CYCLES,
+        min_value=1,
+        max_value=20,
+        label="TACE resistance assessed after N cycles",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = cohorts_visible_to(user)
+        arms = {arm.rule: arm for arm in ArmDefinition.objects.all()}
+        # Report A's arms as the starting point: the form should work without thinking.
+        if "systemic_alone" in arms:
+            self.fields["control_arm"].initial = arms["systemic_alone"].pk
+        if "local_plus_systemic" in arms:
+            self.fields["treatment_arm"].initial = arms["local_plus_systemic"].pk
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "covariates": data["covariates"] or DEFAULT_COVARIATES,
+            "caliper_sd": data["caliper_sd"],
+            "resistance_cycles": data["resistance_cycles"],
+        }

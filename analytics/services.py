@@ -1,0 +1,589 @@
+"""Analysis runs: create (who may, and with which frozen parameters), execute, rerun.
+
+A run copies everything that defines it into ``AnalysisRun.parameters`` when it is queued, so
+it reproduces later even if a cohort or an arm definition is edited; running again makes a new
+run (``run_rerun``). Execution happens in a Celery task that calls ``run_execute`` with the id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import platform
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from analytics.arms import ARM_RULES_VERSION
+from analytics.choices import ReportTemplate, RunStatus
+from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from registry.access import Action, site_ids_for
+from registry.derivations.albi import ALBI_VERSION
+from registry.derivations.bclc import BCLC_VERSION
+from registry.derivations.child_pugh import CHILD_PUGH_VERSION
+from registry.derivations.refractoriness import REFRACTORINESS_VERSION
+from registry.derivations.response import RESPONSE_VERSION
+from registry.derivations.survival import SURVIVAL_VERSION
+
+logger = logging.getLogger(__name__)
+
+# Sections of the two reference reports (ANALYSIS.md); the report engine owns what each one
+# computes, these are the codes a custom run may pick from.
+REPORT_SECTIONS: dict[str, list[str]] = {
+    ReportTemplate.REPORT_A: [
+        "patient_flow",
+        "baseline",
+        "survival",
+        "cox",
+        "response",
+        "adverse_events",
+    ],
+    ReportTemplate.REPORT_B: ["patient_flow", "matching", "resistance", "survival"],
+}
+SECTION_LABELS: dict[str, str] = {
+    "patient_flow": "Patient flow",
+    "baseline": "Baseline characteristics (Table 1)",
+    "survival": "Kaplan–Meier OS and PFS, log-rank",
+    "cox": "Multivariable Cox models for OS and PFS, forest plots",
+    "response": "Best response, ORR and DCR",
+    "adverse_events": "Adverse events by CTCAE term",
+    "matching": "Propensity score matching and balance",
+    "resistance": "TACE resistance after N cycles",
+}
+
+# Seed 002's Cox covariates and their coding (ANALYSIS.md); the dataset selector derives the
+# coded columns, and the coding is copied into every run so the report can print it.
+COVARIATE_CODING: dict[str, str] = {
+    "age": "age at index, years (continuous)",
+    "male": "gender: male = 1, female = 0",
+    "child_pugh_b": "Child-Pugh class: B = 1, A = 0",
+    "bclc_c": "BCLC stage: C = 1, A/B = 0",
+    "max_diameter_cm": "maximum tumour diameter, cm (continuous)",
+    "tumour_multiple": "number of tumours: multiple = 1, single = 0",
+    "log10_afp": "AFP, log10 ng/mL (continuous)",
+    "albi_score": "ALBI score (continuous)",
+}
+DEFAULT_COVARIATES = list(COVARIATE_CODING)
+DEFAULT_CALIPER_SD = 0.2
+DEFAULT_RESISTANCE_CYCLES = 3
+ENDPOINTS = {
+    "os": "overall survival: index date to death from any cause, censored at last contact "
+    "or the data cut-off",
+    "pfs": "progression-free survival: index date to progression or death, censored at the "
+    "last adequate imaging or the data cut-off",
+}
+PACKAGES = [
+    "django",
+    "djangorestframework",
+    "celery",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "lifelines",
+    "matplotlib",
+    "weasyprint",
+    "openpyxl",
+    "pyreadstat",
+]
+PROGRESS_WRITE_EVERY = 1  # percent: progress rows are tiny, one UPDATE per step is fine
+
+
+class RunNotAllowed(PermissionDenied):
+    """The user may not analyse every patient the cohort covers."""
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def user_can_analyse(user) -> bool:
+    """Whether the user may run analyses at all (on at least one site)."""
+    ids = site_ids_for(user, Action.ANALYSE)
+    return ids is None or bool(ids)
+
+
+def _covers(user, cohort_site_ids: Iterable[int]) -> bool:
+    """Whether ``user`` may analyse every site of a cohort; no sites = the whole registry."""
+    visible = site_ids_for(user, Action.ANALYSE)
+    if visible is None:
+        return True
+    wanted = set(cohort_site_ids)
+    # A cohort over "all sites" also covers sites registered later, so only registry-wide
+    # analysis rights can vouch for it.
+    return bool(wanted) and wanted <= visible
+
+
+def cohort_site_ids(cohort: CohortDefinition) -> list[int]:
+    return sorted(cohort.sites.values_list("id", flat=True))
+
+
+def user_may_analyse_cohort(user, cohort: CohortDefinition) -> bool:
+    return user_can_analyse(user) and _covers(user, cohort_site_ids(cohort))
+
+
+def user_may_see_run(user, run: AnalysisRun) -> bool:
+    """Reading a run (page, progress, files) needs the same rights as starting it.
+
+    Checked against the site ids frozen into the run, so narrowing a cohort afterwards never
+    opens an old run over more sites to fewer users.
+    """
+    site_ids = (run.parameters or {}).get("cohort", {}).get("site_ids", [])
+    return user_can_analyse(user) and _covers(user, site_ids)
+
+
+def runs_visible_to(user) -> QuerySet[AnalysisRun]:
+    runs = AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm")
+    visible = site_ids_for(user, Action.ANALYSE)
+    if visible is None:
+        return runs
+    if not visible:
+        return runs.none()
+    allowed = [
+        pk
+        for pk, site_ids in AnalysisRun.objects.values_list("pk", "parameters__cohort__site_ids")
+        if site_ids and set(site_ids) <= visible
+    ]
+    return runs.filter(pk__in=allowed)
+
+
+def cohorts_visible_to(user) -> QuerySet[CohortDefinition]:
+    """Cohorts the user may start a run on."""
+    cohorts = CohortDefinition.objects.prefetch_related("sites")
+    visible = site_ids_for(user, Action.ANALYSE)
+    if visible is None:
+        return cohorts
+    return cohorts.filter(sites__isnull=False).exclude(sites__in=_sites_outside(visible)).distinct()
+
+
+def _sites_outside(visible: set[int]):
+    from registry.models import Site
+
+    return Site.objects.exclude(id__in=visible)
+
+
+# --- create ------------------------------------------------------------------------------
+
+
+def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, Any]:
+    options = dict(options or {})
+    errors: dict[str, str] = {}
+    covariates = options.get("covariates") or DEFAULT_COVARIATES
+    unknown = [c for c in covariates if c not in COVARIATE_CODING]
+    if unknown:
+        errors["covariates"] = f"Unknown covariate(s): {', '.join(unknown)}."
+    try:
+        caliper = float(options.get("caliper_sd", DEFAULT_CALIPER_SD))
+        if not 0 < caliper <= 5:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["caliper_sd"] = "The caliper is a positive number of SDs of the logit (e.g. 0.2)."
+        caliper = DEFAULT_CALIPER_SD
+    try:
+        cycles = int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES))
+        if not 1 <= cycles <= 20:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
+        cycles = DEFAULT_RESISTANCE_CYCLES
+    extra = set(options) - {"covariates", "caliper_sd", "resistance_cycles"}
+    if extra:
+        errors["options"] = f"Unknown option(s): {', '.join(sorted(extra))}."
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "covariates": list(covariates),
+        "caliper_sd": caliper,
+        "resistance_cycles": cycles,
+    }
+
+
+def _clean_sections(template: str, sections: list[str] | None) -> list[str]:
+    if template != ReportTemplate.CUSTOM:
+        if sections:
+            raise ValidationError({"sections": "Sections are chosen only for a custom report."})
+        return list(REPORT_SECTIONS[template])
+    if not sections:
+        raise ValidationError({"sections": "A custom report needs at least one section."})
+    unknown = [s for s in sections if s not in SECTION_LABELS]
+    if unknown:
+        raise ValidationError({"sections": f"Unknown section(s): {', '.join(unknown)}."})
+    # Keep the reading order of the reference reports whatever order they were ticked in.
+    return [s for s in SECTION_LABELS if s in set(sections)]
+
+
+def run_parameters(
+    *,
+    template: str,
+    cohort: CohortDefinition,
+    control_arm: ArmDefinition,
+    treatment_arm: ArmDefinition,
+    options: dict[str, Any],
+    sections: list[str],
+) -> dict[str, Any]:
+    """Everything that defines a run, frozen as JSON so it survives later edits."""
+    return {
+        "template": template,
+        "sections": sections,
+        "cohort": {"id": cohort.pk, "site_ids": cohort_site_ids(cohort), **cohort.describe()},
+        "control_arm": {"id": control_arm.pk, **control_arm.describe()},
+        "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
+        "cutoff_date": cohort.cutoff_date.isoformat(),
+        "endpoints": ENDPOINTS,
+        "covariates": [
+            {"name": name, "coding": COVARIATE_CODING[name]} for name in options["covariates"]
+        ],
+        "matching": {
+            "method": "1:1 nearest neighbour on the logit of the propensity score, "
+            "without replacement",
+            "ratio": 1,
+            "caliper_sd": options["caliper_sd"],
+            "covariates": options["covariates"],
+        },
+        "resistance_cycles": options["resistance_cycles"],
+        "rule_sets": {
+            "tace_refractoriness": cohort.refractoriness_rule_set or None,
+            "refractoriness_derivation": REFRACTORINESS_VERSION,
+            "arms": ARM_RULES_VERSION,
+            "survival": SURVIVAL_VERSION,
+            "response": RESPONSE_VERSION,
+            "albi": ALBI_VERSION,
+            "child_pugh": CHILD_PUGH_VERSION,
+            "bclc": BCLC_VERSION,
+        },
+        "options": options,
+    }
+
+
+@transaction.atomic
+def run_create(
+    *,
+    user,
+    template: str,
+    cohort: CohortDefinition,
+    control_arm: ArmDefinition,
+    treatment_arm: ArmDefinition,
+    options: dict[str, Any] | None = None,
+    sections: list[str] | None = None,
+    title: str = "",
+    enqueue: bool = True,
+) -> AnalysisRun:
+    """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort."""
+    if not user_may_analyse_cohort(user, cohort):
+        raise RunNotAllowed(
+            "You may analyse only cohorts restricted to sites where you hold analysis rights; "
+            "a cohort over all sites needs registry-wide analysis rights."
+        )
+    if template not in ReportTemplate.values:
+        raise ValidationError({"template": f"Unknown report template {template!r}."})
+    clean_sections = _clean_sections(template, sections)
+    clean_options = _clean_options(template, options)
+    run = AnalysisRun(
+        created_by=user,
+        template=template,
+        title=title or f"{ReportTemplate(template).label.split(' — ')[0]} on {cohort}",
+        sections=clean_sections,
+        cohort=cohort,
+        control_arm=control_arm,
+        treatment_arm=treatment_arm,
+        parameters=run_parameters(
+            template=template,
+            cohort=cohort,
+            control_arm=control_arm,
+            treatment_arm=treatment_arm,
+            options=clean_options,
+            sections=clean_sections,
+        ),
+        status=RunStatus.QUEUED,
+        progress_message="Waiting for a worker",
+    )
+    run.full_clean()
+    run.save()
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from analytics.tasks import execute_run
+
+    result = execute_run.delay(run_id)
+    AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=result.id or "")
+
+
+def run_rerun(*, run: AnalysisRun, user, enqueue: bool = True) -> AnalysisRun:
+    """A new run with the parameters of ``run`` (runs themselves never change)."""
+    options = (run.parameters or {}).get("options") or {}
+    return run_create(
+        user=user,
+        template=run.template,
+        cohort=run.cohort,
+        control_arm=run.control_arm,
+        treatment_arm=run.treatment_arm,
+        options=options,
+        sections=run.sections if run.template == ReportTemplate.CUSTOM else None,
+        title=run.title,
+        enqueue=enqueue,
+    )
+
+
+# --- execute -----------------------------------------------------------------------------
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _progress_writer(run_id: int):
+    last = {"pct": -1}
+
+    def progress(pct: float, message: str = "", *args: Any, **kwargs: Any) -> None:
+        # The report engine reports 0–100 of its own work; it owns 10–85 % of the run.
+        value = max(0, min(100, int(10 + 0.75 * float(pct))))
+        if value - last["pct"] < PROGRESS_WRITE_EVERY and not message:
+            return
+        last["pct"] = value
+        _set_progress(run_id, value, message)
+
+    return progress
+
+
+def _set_progress(run_id: int, pct: int, message: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id).update(
+        progress_pct=max(0, min(100, pct)), progress_message=str(message)[:200]
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    """The message and a short traceback: enough to act on, kept on the run forever."""
+    summary = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)
+    return f"{type(exc).__name__}: {exc}\n\n" + "".join(summary)[-6000:]
+
+
+def _claim(run_id: int) -> AnalysisRun | None:
+    """Mark the run running; None when it already finished (a redelivered task)."""
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return None
+        attempts = int((run.provenance or {}).get("attempts", 0)) + 1
+        # A redelivered run whose worker died mid-way starts again from scratch.
+        for output in run.outputs.all():
+            output.file.delete(save=False)
+        run.outputs.all().delete()
+        run.status = RunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.error = ""
+        run.progress_pct = 1
+        run.progress_message = "Building the analysis dataset"
+        run.provenance = {"attempts": attempts}
+        run.save()
+        return run
+
+
+def run_execute(run_id: int) -> str:
+    """Build the dataset, compute the report, render and store every output.
+
+    Returns the final status. Any exception marks the run failed with its error and a short
+    traceback; the exception is not re-raised so the broker does not redeliver a run that
+    would fail again the same way.
+    """
+    run = _claim(run_id)
+    if run is None:
+        logger.info("analysis run %s already finished; not recomputed", run_id)
+        return AnalysisRun.objects.values_list("status", flat=True).get(pk=run_id)
+    try:
+        _execute(run)
+    except BaseException as exc:
+        logger.exception("analysis run %s failed", run_id)
+        AnalysisRun.objects.filter(pk=run_id).update(
+            status=RunStatus.FAILED,
+            error=_error_text(exc),
+            finished_at=timezone.now(),
+            progress_message="Failed",
+        )
+        if not isinstance(exc, Exception):
+            raise  # SystemExit, KeyboardInterrupt: let the worker die and the task redeliver
+        return RunStatus.FAILED
+    return RunStatus.SUCCEEDED
+
+
+def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
+    parameters = run.parameters
+    return {
+        "run_id": run.pk,
+        "title": run.title,
+        "template": run.get_template_display(),
+        "registry_version": settings.REGISTRY_VERSION,
+        "created_by": run.created_by.get_username(),
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "cutoff_date": parameters["cutoff_date"],
+        "cohort": parameters["cohort"],
+        "control_arm": parameters["control_arm"],
+        "treatment_arm": parameters["treatment_arm"],
+        "endpoints": parameters["endpoints"],
+        "covariates": parameters["covariates"],
+        "matching": parameters["matching"],
+        "resistance_cycles": parameters["resistance_cycles"],
+        "rule_sets": parameters["rule_sets"],
+        "package_versions": package_versions(),
+        "dataset_sha256": dataset.sha256,
+        "dataset_rows": len(dataset.frame),
+        "patient_flow": dataset.flow,
+        "endpoint_exclusions": dataset.endpoint_exclusions,
+    }
+
+
+def _execute(run: AnalysisRun) -> None:
+    from analytics.reports import build_report
+    from analytics.reports import render as renderers
+    from analytics.selectors import build_analysis_dataset
+
+    dataset = build_analysis_dataset(
+        user=run.created_by,
+        cohort=run.cohort,
+        control_arm=run.control_arm,
+        treatment_arm=run.treatment_arm,
+    )
+    if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
+        raise RuntimeError("the analysis dataset must not contain site patient references")
+    _set_progress(run.pk, 10, f"Dataset built: {len(dataset.frame)} patients; computing")
+    provenance = build_provenance(run, dataset)
+    options = run.parameters["options"]
+    report = build_report(
+        run.template,
+        dataset.frame,
+        flow=dataset.flow,
+        endpoint_exclusions=dataset.endpoint_exclusions,
+        provenance=provenance,
+        control_arm=run.control_arm.name,
+        treatment_arm=run.treatment_arm.name,
+        options=options,
+        sections=run.sections or None,
+        progress=_progress_writer(run.pk),
+    )
+    files = _render_all(run, report, dataset.frame, renderers)
+    with transaction.atomic():
+        for kind, name, content in files:
+            _store_output(run, kind, name, content)
+        result = _report_summary(report)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SUCCEEDED,
+            progress_pct=100,
+            progress_message="Finished",
+            finished_at=timezone.now(),
+            dataset_sha256=dataset.sha256,
+            provenance={**provenance, "attempts": run.provenance.get("attempts", 1)},
+            result=result,
+        )
+
+
+def _render_all(run: AnalysisRun, report, frame, renderers) -> list[tuple[str, str, bytes]]:
+    """Every output file as (kind, file name, bytes), in the order they are listed."""
+    stem = f"run-{run.pk}"
+    kinds = RunOutput.Kind
+    files: list[tuple[str, str, bytes]] = []
+    steps = [
+        ("HTML report", lambda: [(kinds.HTML, f"{stem}-report.html", _text(renderers.render_html(report)))]),
+        ("PDF report", lambda: [(kinds.PDF, f"{stem}-report.pdf", renderers.render_pdf(report))]),
+        ("workbook", lambda: [(kinds.XLSX, f"{stem}-tables.xlsx", renderers.render_xlsx(report))]),
+        ("table CSVs", lambda: [
+            (kinds.CSV, _named(stem, name, ".csv"), content)
+            for name, content in renderers.render_csvs(report).items()
+        ]),
+        ("figures", lambda: [
+            (kinds.SVG if name.lower().endswith(".svg") else kinds.PNG, _named(stem, name, ""), content)
+            for name, content in renderers.figure_files(report).items()
+        ]),
+        ("analysis dataset", lambda: _dataset_outputs(stem, frame, renderers)),
+    ]  # fmt: skip
+    for number, (label, render) in enumerate(steps):
+        _set_progress(run.pk, 85 + number * 2, f"Rendering the {label}")
+        files.extend(render())
+    return files
+
+
+def _dataset_outputs(stem: str, frame, renderers) -> list[tuple[str, str, bytes]]:
+    kinds = RunOutput.Kind
+    dictionary = renderers.default_dictionary(frame)
+    outputs = []
+    for name, content in renderers.dataset_files(frame, dictionary).items():
+        lower = name.lower()
+        if lower.endswith(".sav"):
+            kind = kinds.SAV
+        elif lower.endswith(".dta"):
+            kind = kinds.DTA
+        elif "dictionary" in lower:
+            kind = kinds.DICTIONARY
+        else:
+            kind = kinds.DATASET_CSV
+        outputs.append((kind, _named(stem, name, ""), content))
+    return outputs
+
+
+def _named(stem: str, name: str, suffix: str) -> str:
+    name = name.rsplit("/", 1)[-1]
+    if suffix and not name.lower().endswith(suffix):
+        name += suffix
+    return f"{stem}-{name}"
+
+
+def _text(value: str | bytes) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def _store_output(run: AnalysisRun, kind: str, name: str, content: bytes) -> RunOutput:
+    output = RunOutput(
+        run=run,
+        kind=kind,
+        name=name,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    output.file.save(name, ContentFile(content), save=False)
+    output.save()
+    return output
+
+
+def _report_summary(report) -> dict[str, Any]:
+    """A JSON view of the report for the run record (the files hold the full detail)."""
+    for attribute in ("as_dict", "to_dict"):
+        method = getattr(report, attribute, None)
+        if callable(method):
+            try:
+                return _jsonable(method())
+            except Exception:  # a summary is a convenience; the files are the record
+                logger.warning("report summary failed", exc_info=True)
+    sections = getattr(report, "sections", None) or []
+    return {
+        "sections": [
+            {
+                "key": getattr(s, "key", ""),
+                "title": getattr(s, "title", ""),
+                "available": getattr(s, "available", True),
+                "explanation": getattr(s, "explanation", "") or getattr(s, "reason", ""),
+            }
+            for s in sections
+        ]
+    }
+
+
+def _jsonable(value):
+    import json
+
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,171 @@
+"""Pages for investigators: runs, the new-run form, a run's live progress, report and files.
+
+Every page needs a login and analysis rights; a run or file the user may not see is a 404, so
+its existence is not disclosed either.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
+
+from analytics.choices import RunStatus
+from analytics.forms import RunForm
+from analytics.models import AnalysisRun, ArmDefinition, RunOutput
+from analytics.services import (
+    SECTION_LABELS,
+    RunNotAllowed,
+    cohorts_visible_to,
+    run_create,
+    run_rerun,
+    runs_visible_to,
+    user_can_analyse,
+    user_may_see_run,
+)
+
+# Shown in the browser rather than downloaded.
+INLINE_KINDS = {RunOutput.Kind.HTML, RunOutput.Kind.PDF, RunOutput.Kind.PNG, RunOutput.Kind.SVG}
+
+
+def analyst_required(view):
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not user_can_analyse(request.user):
+            raise PermissionDenied("Analyses need analysis rights on at least one site.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _visible_run(request: HttpRequest, pk: int) -> AnalysisRun:
+    run = get_object_or_404(
+        AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm", "created_by"),
+        pk=pk,
+    )
+    if not user_may_see_run(request.user, run):
+        raise Http404("No such run.")
+    return run
+
+
+@analyst_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = runs_visible_to(request.user).select_related("created_by")[:200]
+    return render(request, "analytics/run_list.html", {"runs": runs})
+
+
+@analyst_required
+@require_http_methods(["GET", "POST"])
+def run_new(request: HttpRequest) -> HttpResponse:
+    form = RunForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = run_create(
+                user=request.user,
+                template=data["template"],
+                cohort=data["cohort"],
+                control_arm=data["control_arm"],
+                treatment_arm=data["treatment_arm"],
+                options=form.options(),
+                sections=data["sections"] or None,
+                title=data["title"],
+            )
+        except RunNotAllowed as exc:
+            form.add_error("cohort", str(exc))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("analytics:run_detail", pk=run.pk)
+    return render(request, "analytics/run_new.html", {"form": form})
+
+
+def _add_errors(form: RunForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@analyst_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    outputs = list(run.outputs.all())
+    html_report = next((o for o in outputs if o.kind == RunOutput.Kind.HTML), None)
+    return render(
+        request,
+        "analytics/run_detail.html",
+        {
+            "run": run,
+            "outputs": outputs,
+            "html_report": html_report,
+            "finished": run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED),
+            "section_labels": [SECTION_LABELS.get(s, s) for s in run.sections],
+        },
+    )
+
+
+@analyst_required
+def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    run = _visible_run(request, pk)
+    return JsonResponse(progress_payload(run))
+
+
+def progress_payload(run: AnalysisRun) -> dict:
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "progress_pct": run.progress_pct,
+        "progress_message": run.progress_message,
+        "finished": run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED),
+        "error": run.error,
+        "detail_url": reverse("analytics:run_detail", args=[run.pk]),
+    }
+
+
+@analyst_required
+@require_POST
+def run_again(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    try:
+        new = run_rerun(run=run, user=request.user)
+    except (RunNotAllowed, ValidationError) as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return redirect("analytics:run_detail", pk=new.pk)
+
+
+@analyst_required
+@xframe_options_sameorigin  # the HTML report is shown in a sandboxed iframe on the run page
+def output_download(request: HttpRequest, pk: int, output_pk: int, name: str) -> FileResponse:
+    run = _visible_run(request, pk)
+    output = get_object_or_404(RunOutput, pk=output_pk, run=run, name=name)
+    inline = output.kind in INLINE_KINDS and request.GET.get("download") is None
+    response = FileResponse(output.file.open("rb"), as_attachment=not inline, filename=output.name)
+    if output.kind == RunOutput.Kind.HTML:
+        # Belt and braces for report HTML served from our origin: no scripts, no fetches.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline' 'self'; "
+            "font-src data:; sandbox"
+        )
+    return response
+
+
+@analyst_required
+def definitions(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "analytics/definitions.html",
+        {
+            "cohorts": cohorts_visible_to(request.user),
+            "arms": ArmDefinition.objects.all(),
+        },
+    )
