@@ -41,10 +41,15 @@ def generate_patients(
 ) -> list[Patient]:
     rng = random.Random(f"{site.code}-{seed}")
     terms = {term.code: term for term in CtcaeTerm.objects.all()}
-    return [
-        _one_patient(site=site, rng=rng, user=user, terms=terms, hazard_ratio=hazard_ratio)
-        for _ in range(count)
-    ]
+    patients = []
+    for _ in range(count):
+        with services.patient_refresh_deferred():
+            patient = _one_patient(
+                site=site, rng=rng, user=user, terms=terms, hazard_ratio=hazard_ratio
+            )
+        patient.refresh_from_db()
+        patients.append(patient)
+    return patients
 
 
 def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) -> Patient:
@@ -54,6 +59,7 @@ def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) 
     diagnosis = first_tace - dt.timedelta(days=rng.randrange(5, 40))
     weight = round(rng.uniform(48, 85), 1)
     hbv = rng.random() < 0.8
+    hcv = not hbv and rng.random() < 0.3
     patient = services.patient_enrol(
         site=site,
         user=user,
@@ -62,10 +68,10 @@ def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) 
         birth_year=index_date.year - int(rng.gauss(60.6, 10.7)),
         body_weight_kg=weight,
         etiology_hbv=hbv,
-        etiology_hcv=not hbv and rng.random() < 0.3,
+        etiology_hcv=hcv,
         etiology_alcohol=not hbv and rng.random() < 0.5,
         etiology_unknown=not hbv,
-        antiviral_therapy=True if hbv else None,
+        antiviral_therapy=(rng.random() < 0.9) if (hbv or hcv) else None,
         chronic_hepatitis_history=hbv or rng.random() < 0.2,
         cirrhosis="yes" if rng.random() < 0.7 else "no",
         diabetes=rng.random() < 0.2,
@@ -132,9 +138,14 @@ def _labs(patient, rng, first_tace, index_date, user) -> None:
 
 
 def _tace_history(patient, rng, first_tace, index_date, user) -> None:
+    """TACE sessions 4-6 weeks apart with a scan after each; most patients become refractory."""
+    refractory = rng.random() < 0.9
+    sizes = [round(rng.uniform(30, 70), 1), round(rng.uniform(15, 35), 1)]
+    _scan(patient, first_tace - dt.timedelta(days=3), sizes, user, baseline=True)
     day = first_tace
+    sessions = []
     for number in range(1, rng.choice([2, 3, 3, 4]) + 1):
-        if day >= index_date - dt.timedelta(days=14):
+        if day >= index_date - dt.timedelta(days=35):
             break
         services.crf_record_save(
             record=TaceSession(
@@ -151,7 +162,41 @@ def _tace_history(patient, rng, first_tace, index_date, user) -> None:
             ),
             user=user,
         )
+        sessions.append(day)
         day += dt.timedelta(days=rng.randrange(30, 42))
+    for number, session in enumerate(sessions, start=1):
+        last = number == len(sessions)
+        grow = 1.3 if (last and refractory) else 0.9
+        _scan(
+            patient,
+            session + dt.timedelta(days=rng.randrange(20, 27)),
+            [round(size * grow, 1) for size in sizes],
+            user,
+            viable=round(rng.uniform(55, 80), 1) if refractory else round(rng.uniform(10, 45), 1),
+            new_lesion=last and refractory and rng.random() < 0.5,
+        )
+
+
+def _scan(patient, day, sizes, user, *, baseline=False, viable=None, new_lesion=False):
+    assessment = services.crf_record_save(
+        record=ImagingAssessment(
+            patient=patient,
+            assessment_date=day,
+            modality="ct",
+            is_baseline=baseline,
+            reviewer="site",
+            treated_viable_fraction_pct=viable,
+            new_lesion=new_lesion,
+            new_lesion_site="intrahepatic" if new_lesion else "",
+        ),
+        user=user,
+    )
+    for number, size in enumerate(sizes, start=1):
+        services.crf_record_save(
+            record=LesionMeasurement(assessment=assessment, lesion_number=number, diameter_mm=size),
+            user=user,
+        )
+    return assessment
 
 
 def _systemic(patient, rng, index_date, weight, user) -> None:

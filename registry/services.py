@@ -6,8 +6,9 @@ audit trail, and recomputes the patient's derived values.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -47,6 +48,40 @@ from registry.quality import age_at, patient_findings
 CRITICAL_FIELDS = ("sex", "birth_year", "diagnosis_date", "index_date", "ecog_ps")
 
 
+_deferred_refresh: ContextVar[set[int] | None] = ContextVar("deferred_refresh", default=None)
+
+
+@contextmanager
+def patient_refresh_deferred() -> Iterator[None]:
+    """Save many rows of the same patients, then refresh each patient's derivations once.
+
+    Inside the block every write is validated exactly as usual; only the recomputation of the
+    patient-level derived values (which reads all of the patient's rows) waits until the end.
+    All of it is one transaction: an error anywhere leaves nothing written.
+    """
+    if _deferred_refresh.get() is not None:  # nested: the outer block refreshes
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred_refresh.set(pending)
+    try:
+        with transaction.atomic():
+            yield
+            _deferred_refresh.set(None)
+            for patient in Patient.objects.filter(pk__in=pending).order_by("pk"):
+                patient_refresh_derived(patient)
+    finally:
+        _deferred_refresh.reset(token)
+
+
+def _refresh(patient: Patient) -> None:
+    pending = _deferred_refresh.get()
+    if pending is None:
+        patient_refresh_derived(patient)
+    else:
+        pending.add(patient.pk)
+
+
 def _attribute(record, user, reason: str) -> None:
     if user is not None and user.is_authenticated:
         record._history_user = user
@@ -75,7 +110,7 @@ def patient_enrol(*, site: Site, user=None, reason: str = "", **fields) -> Patie
     patient.study_id = f"{site.code}-{sequence:04d}"
     _attribute(patient, user, reason or "Enrolment")
     patient.save()
-    patient_refresh_derived(patient)
+    _refresh(patient)
     return patient
 
 
@@ -87,7 +122,7 @@ def patient_update(*, patient: Patient, user=None, reason: str = "", **fields) -
     patient.full_clean(exclude=["study_id"])
     _attribute(patient, user, reason)
     patient.save()
-    patient_refresh_derived(patient)
+    _refresh(patient)
     return patient
 
 
@@ -100,7 +135,7 @@ def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRec
     record.full_clean()
     _attribute(record, user, reason)
     record.save()
-    patient_refresh_derived(patient)
+    _refresh(patient)
     return record
 
 
@@ -110,7 +145,7 @@ def crf_record_delete(*, record: CrfRecord, user=None, reason: str = "") -> None
     _require(user, Action.DELETE, patient.site_id)
     _attribute(record, user, reason)
     record.delete()
-    patient_refresh_derived(patient)
+    _refresh(patient)
 
 
 # --- derived values -------------------------------------------------------------------------
@@ -180,13 +215,14 @@ def patient_refresh_derived(patient: Patient) -> Patient:
     )
 
     imaging = _refresh_responses(patient)
-    responses = [a.response or None for a in imaging if not a.is_baseline]
+    studied = index_series(patient, response_series(imaging))
+    follow_ups = studied[1] if studied else []
+    responses = [a.response or None for a in follow_ups]
     patient.best_overall_response = best_overall_response(responses) or ""
     patient.objective_response = objective_response(patient.best_overall_response or None)
     patient.disease_control = disease_control(patient.best_overall_response or None)
     patient.first_progression_date = next(
-        (a.assessment_date for a in imaging if not a.is_baseline and a.response == c.Response.PD),
-        None,
+        (a.assessment_date for a in follow_ups if a.response == c.Response.PD), None
     )
     if not responses:
         missing["best_overall_response"] = ["response assessment"]
@@ -248,44 +284,72 @@ def _refetch_one_to_one(patient: Patient, name: str):
     return model.objects.filter(patient=patient).first()
 
 
+def response_series(
+    assessments: list[ImagingAssessment],
+) -> list[tuple[ImagingAssessment | None, list[ImagingAssessment]]]:
+    """Split a patient's scans (in date order) into series: a baseline and the follow-ups after it.
+
+    Each treatment line may have its own baseline scan; a follow-up belongs to the latest baseline
+    before it. Follow-ups before any baseline form a series without a baseline.
+    """
+    series: list[tuple[ImagingAssessment | None, list[ImagingAssessment]]] = []
+    for assessment in assessments:
+        if assessment.is_baseline:
+            series.append((assessment, []))
+        elif series:
+            series[-1][1].append(assessment)
+        else:
+            series.append((None, [assessment]))
+    return series
+
+
+def index_series(patient: Patient, series):
+    """The series of the studied treatment line: the latest baseline on or before the index date."""
+    with_baseline = [s for s in series if s[0] is not None]
+    if not with_baseline:
+        return None
+    if patient.index_date is None:
+        return with_baseline[-1]
+    before = [s for s in with_baseline if s[0].assessment_date <= patient.index_date]
+    return before[-1] if before else with_baseline[0]
+
+
 def _refresh_responses(patient: Patient) -> list[ImagingAssessment]:
-    assessments = list(
-        patient.imaging_assessments.prefetch_related("measurements").order_by("assessment_date")
+    # Baselines sort before follow-ups of the same day, so a same-day follow-up joins the new series.
+    assessments = sorted(
+        patient.imaging_assessments.prefetch_related("measurements"),
+        key=lambda a: (a.assessment_date, not a.is_baseline, a.pk),
     )
-    baseline = next((a for a in assessments if a.is_baseline), None)
     for assessment in assessments:
         values = [float(m.diameter_mm) for m in assessment.measurements.all()]
         assessment.target_sum_mm = sum(values) if values else None
-    follow_ups = [a for a in assessments if not a.is_baseline]
-    criteria = baseline.criteria if baseline else c.ResponseCriteria.MRECIST
-    results = derive_responses(
-        criteria=criteria,
-        baseline_sum_mm=baseline.target_sum_mm if baseline else None,
-        assessments=[
-            AssessmentInput(
-                assessment_date=a.assessment_date,
-                target_sum_mm=a.target_sum_mm,
-                new_lesion=a.new_lesion,
-                non_target_progression=a.non_target_progression,
-            )
-            for a in follow_ups
-        ],
-    )
-    by_date: dict[dt.date, list] = {}
-    for result in results:
-        by_date.setdefault(result.assessment_date, []).append(result)
-    for assessment in follow_ups:
-        result = by_date[assessment.assessment_date].pop(0)
-        assessment.response = result.response or ""
-        assessment.response_reason = (result.reason or "")[:300]
-        assessment.nadir_before_mm = result.nadir_before_mm
-        assessment.change_from_baseline_pct = result.change_from_baseline_pct
-        assessment.change_from_nadir_pct = result.change_from_nadir_pct
-        assessment.reader_disagrees = bool(
-            assessment.reader_response
-            and assessment.response
-            and assessment.reader_response != assessment.response
+    for baseline, follow_ups in response_series(assessments):
+        criteria = baseline.criteria if baseline else c.ResponseCriteria.MRECIST
+        results = derive_responses(
+            criteria=criteria,
+            baseline_sum_mm=baseline.target_sum_mm if baseline else None,
+            assessments=[
+                AssessmentInput(
+                    assessment_date=a.assessment_date,
+                    target_sum_mm=a.target_sum_mm,
+                    new_lesion=a.new_lesion,
+                    non_target_progression=a.non_target_progression,
+                )
+                for a in follow_ups
+            ],
         )
+        # derive_responses keeps the given order, which is already by date.
+        for assessment, result in zip(follow_ups, results, strict=True):
+            assessment.response = result.response or ""
+            assessment.response_reason = (result.reason or "")[:300]
+            assessment.nadir_before_mm = result.nadir_before_mm
+            assessment.change_from_baseline_pct = result.change_from_baseline_pct
+            assessment.change_from_nadir_pct = result.change_from_nadir_pct
+            assessment.reader_disagrees = bool(
+                assessment.reader_response
+                and assessment.response
+                and assessment.reader_response != assessment.response
+            )
     for assessment in assessments:
         ImagingAssessment.objects.filter(pk=assessment.pk).update(
             target_sum_mm=assessment.target_sum_mm,
@@ -307,7 +371,15 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
     ]
     if not sessions:
         return {}
-    baseline = next((a for a in imaging if a.is_baseline), None)
+    # Progression after TACE is judged against the baseline of the TACE series.
+    baseline = next(
+        (
+            b
+            for b, _ in reversed(response_series(imaging))
+            if b is not None and b.assessment_date <= sessions[0].session_date
+        ),
+        None,
+    )
     assessments = [
         PostTaceAssessment(
             assessment_date=a.assessment_date,

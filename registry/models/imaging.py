@@ -18,13 +18,30 @@ MEASURABLE_MM = 10
 MAX_TARGETS = {c.ResponseCriteria.MRECIST: 2, c.ResponseCriteria.RECIST11: 5}
 
 
+def governing_baseline(patient, day, *, exclude_pk=None):
+    """The baseline scan a follow-up assessment on ``day`` is compared with: the latest before it.
+
+    A patient may have one baseline scan per treatment line (e.g. before the first TACE and again
+    before systemic therapy after TACE refractoriness); each starts a new series of responses.
+    """
+    baselines = ImagingAssessment.objects.filter(
+        patient=patient, is_baseline=True, assessment_date__lte=day
+    )
+    if exclude_pk is not None:
+        baselines = baselines.exclude(pk=exclude_pk)
+    return baselines.order_by("-assessment_date").first()
+
+
 class ImagingAssessment(CrfRecord):
     patient = models.ForeignKey(
         "registry.Patient", on_delete=models.CASCADE, related_name="imaging_assessments"
     )
     assessment_date = models.DateField()
     is_baseline = models.BooleanField(
-        "baseline scan", default=False, help_text="The scan the target lesions were chosen on."
+        "baseline scan",
+        default=False,
+        help_text="The scan the target lesions were chosen on; one per treatment line. Later "
+        "assessments are compared with the latest baseline scan before them.",
     )
     modality = models.CharField(max_length=4, choices=c.ImagingModality.choices)
     criteria = models.CharField(
@@ -64,13 +81,6 @@ class ImagingAssessment(CrfRecord):
 
     class Meta:
         ordering = ["patient", "assessment_date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient"],
-                condition=models.Q(is_baseline=True),
-                name="one_baseline_scan_per_patient",
-            ),
-        ]
 
     def __str__(self) -> str:
         kind = "Baseline scan" if self.is_baseline else "Assessment"
@@ -80,22 +90,25 @@ class ImagingAssessment(CrfRecord):
         super().clean()
         if self.new_lesion_site and not self.new_lesion:
             raise ValidationError({"new_lesion": "A new-lesion site is given: tick new lesion."})
-        if self.is_baseline or not self._owner_is_set() or self.patient.pk is None:
+        if not self._owner_is_set() or self.patient.pk is None or self.assessment_date is None:
             return
-        baseline = (
-            ImagingAssessment.objects.filter(patient=self.patient, is_baseline=True)
-            .exclude(pk=self.pk)
-            .first()
-        )
+        if self.is_baseline:
+            same_day = ImagingAssessment.objects.filter(
+                patient=self.patient, is_baseline=True, assessment_date=self.assessment_date
+            ).exclude(pk=self.pk)
+            if same_day.exists():
+                raise ValidationError(
+                    {
+                        "assessment_date": f"There is already a baseline scan on {self.assessment_date}."
+                    }
+                )
+            return
+        baseline = governing_baseline(self.patient, self.assessment_date, exclude_pk=self.pk)
         if baseline is None:
             raise ValidationError(
-                "A response assessment needs the baseline scan first (tick 'baseline scan' on it)."
-            )
-        if self.assessment_date and self.assessment_date < baseline.assessment_date:
-            raise ValidationError(
                 {
-                    "assessment_date": f"Assessment date {self.assessment_date} is before the "
-                    f"baseline scan of {baseline.assessment_date}."
+                    "assessment_date": f"A response assessment on {self.assessment_date} needs a "
+                    "baseline scan on or before that date (tick 'baseline scan' on it)."
                 }
             )
         if not baseline.measurements.filter(diameter_mm__gte=MEASURABLE_MM).exists():
@@ -164,11 +177,12 @@ class LesionMeasurement(CrfRecord):
                     f"a target lesion must be ≥ {MEASURABLE_MM} mm at baseline."
                 }
             )
-        if not assessment.is_baseline and assessment.patient_id:
-            baseline_numbers = set(
-                LesionMeasurement.objects.filter(
-                    assessment__patient_id=assessment.patient_id, assessment__is_baseline=True
-                ).values_list("lesion_number", flat=True)
+        if not assessment.is_baseline and assessment.patient_id and assessment.assessment_date:
+            baseline = governing_baseline(assessment.patient, assessment.assessment_date)
+            baseline_numbers = (
+                set(baseline.measurements.values_list("lesion_number", flat=True))
+                if baseline
+                else set()
             )
             if self.lesion_number not in baseline_numbers:
                 raise ValidationError(

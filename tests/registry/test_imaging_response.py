@@ -95,3 +95,30 @@ def test_a_follow_up_lesion_must_have_been_measured_at_baseline():
         scan(patient, dt.date(2023, 4, 1), 20, 10)
 
     assert "not measured on the baseline" in error.value.message_dict["lesion_number"][0]
+
+
+def test_a_new_baseline_scan_starts_the_response_series_of_the_studied_line():
+    """Scans during TACE keep their own responses; the patient's best response is the index line's."""
+    patient = make_patient()  # index date 2023-03-01
+    scan(patient, dt.date(2022, 9, 1), 40, baseline=True)
+    during_tace = scan(patient, dt.date(2022, 11, 1), 50)  # +25% over 40 → PD
+    scan(patient, dt.date(2023, 2, 15), 50, 30, baseline=True)  # new series: sum 80
+    after_index = scan(patient, dt.date(2023, 4, 1), 30, 20)  # 50: −37.5% → PR
+
+    patient.refresh_from_db()
+
+    assert during_tace.response == "PD"
+    assert after_index.response == "PR"
+    assert after_index.nadir_before_mm == pytest.approx(80)
+    assert patient.best_overall_response == "PR"
+    assert patient.first_progression_date is None
+
+
+def test_two_baseline_scans_on_the_same_day_are_refused():
+    patient = make_patient()
+    scan(patient, dt.date(2023, 2, 15), 30, baseline=True)
+
+    with pytest.raises(ValidationError) as error:
+        scan(patient, dt.date(2023, 2, 15), 30, baseline=True)
+
+    assert "already a baseline scan" in error.value.message_dict["assessment_date"][0]
