@@ -14,12 +14,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-RESPONSE_VERSION = "mrecist-2010/recist-1.1:1"
+RESPONSE_VERSION = "mrecist-2010/recist-1.1:2"
 
 PD_INCREASE = 0.20
 PR_DECREASE = 0.30
 RECIST_MIN_ABSOLUTE_INCREASE_MM = 5.0
 RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
+# Sums are in mm with at most 1-2 decimals; a tolerance far below that keeps the cut-offs inclusive
+# under floating point (0.7 x 11 is 7.699999999999999, 16.4 - 11.4 is 4.999999999999998).
+EPS_MM = 1e-9
 
 
 class AssessmentInput(NamedTuple):
@@ -79,17 +82,17 @@ def _respond(
         return result("PD", f"target sum {total:g} mm is >= 120% of the nadir {nadir:g} mm")
     if total == 0:
         return result("CR", "no viable target tumour and no new lesion")
-    if total <= (1 - PR_DECREASE) * baseline:
+    if total <= (1 - PR_DECREASE) * baseline + EPS_MM:
         return result("PR", f"target sum {total:g} mm is <= 70% of the baseline {baseline:g} mm")
     return result("SD", "neither PR nor PD")
 
 
 def _is_progression(criteria: str, total: float, nadir: float) -> bool:
     # A zero nadir (complete response) makes any reappearing viable tumour progression.
-    if total <= 0 or total < (1 + PD_INCREASE) * nadir - 1e-9:
+    if total <= 0 or total < (1 + PD_INCREASE) * nadir - EPS_MM:
         return False
     if criteria == "recist11":
-        return total - nadir >= RECIST_MIN_ABSOLUTE_INCREASE_MM
+        return total - nadir >= RECIST_MIN_ABSOLUTE_INCREASE_MM - EPS_MM
     return True
 
 
