@@ -1,0 +1,208 @@
+"""Reading an uploaded CSV, XLSX or ZIP into sheets of rows, and cell values into Python values.
+
+Cell conversion only turns text into typed values (a date, a number, yes/no); whether the value
+is allowed is decided by the model's ``full_clean()`` like for every other entry path.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from registry.imports.sections import Column, Section, section_for_name
+
+TRUE_WORDS = {"yes", "y", "true", "t", "1", "x"}
+FALSE_WORDS = {"no", "n", "false", "f", "0"}
+IGNORED_SHEETS = {"dictionary", "readme", "ctcae", "instructions"}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (wrong format, no header, unknown section)."""
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    section: Section
+    header: list[str]
+    # (spreadsheet row number, column → raw cell value); the header is row 1.
+    rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+
+
+def read_upload(data: bytes, filename: str, *, section: str = "") -> list[Sheet]:
+    """Every sheet of an upload: a workbook, a CSV of one section or a ZIP of either."""
+    lower = filename.lower()
+    if lower.endswith(".zip"):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as error:
+            raise ImportFileError(f"{filename} is not a valid ZIP file.") from error
+        sheets = []
+        for member in sorted(archive.namelist()):
+            if member.endswith("/") or member.rsplit("/", 1)[-1].startswith("."):
+                continue
+            sheets += read_upload(archive.read(member), member)
+        return sheets
+    if lower.endswith(".xlsx"):
+        return read_workbook(data, filename)
+    if lower.endswith(".csv") or lower.endswith(".txt"):
+        target = section_for_name(section) if section else section_for_name(filename)
+        if target is None:
+            raise ImportFileError(
+                f"Cannot tell which CRF section {filename} holds: name the file after the "
+                "section (e.g. labs.csv) or choose the section."
+            )
+        return [read_csv(data, filename, target)]
+    raise ImportFileError(f"{filename}: upload a .csv, .xlsx or .zip file.")
+
+
+def read_csv(data: bytes, name: str, section: Section) -> Sheet:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"{name} is not UTF-8 text.") from error
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ImportFileError(f"{name} has no header row.")
+    return _sheet(name, section, header, reader)
+
+
+def read_workbook(data: bytes, filename: str) -> list[Sheet]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise ImportFileError(f"{filename} is not a readable XLSX workbook.") from error
+    sheets = []
+    try:
+        for worksheet in workbook.worksheets:
+            if worksheet.title.strip().lower() in IGNORED_SHEETS:
+                continue
+            section = section_for_name(worksheet.title)
+            if section is None:
+                raise ImportFileError(
+                    f"Sheet '{worksheet.title}' is not a CRF section; name sheets after the "
+                    "sections of the template (patients, labs, tace, …)."
+                )
+            rows = worksheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if not header or all(cell is None for cell in header):
+                continue
+            sheets.append(_sheet(worksheet.title, section, list(header), rows))
+    finally:
+        workbook.close()
+    return sheets
+
+
+def _sheet(name: str, section: Section, header, rows) -> Sheet:
+    names = [str(cell).strip() if cell is not None else "" for cell in header]
+    while names and not names[-1]:
+        names.pop()
+    sheet = Sheet(name=name, section=section, header=names)
+    for number, cells in enumerate(rows, start=2):
+        values = {
+            column: cells[index] if index < len(cells) else None
+            for index, column in enumerate(names)
+            if column
+        }
+        if all(_blank(value) for value in values.values()):
+            continue
+        sheet.rows.append((number, values))
+    return sheet
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def convert(column: Column, raw):
+    """The Python value of a cell for ``column``; raises CellError with a reason."""
+    if _blank(raw):
+        if column.kind == "boolean":
+            return None if column.nullable else False
+        return "" if column.kind in ("text", "choice", "unit", "ctcae_term") else None
+    if column.kind == "date":
+        return _date(raw)
+    if column.kind == "integer":
+        return _integer(raw)
+    if column.kind == "decimal":
+        return _decimal(raw)
+    if column.kind == "boolean":
+        return _boolean(raw)
+    if column.kind == "choice":
+        return _choice(column, raw)
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return str(raw).strip()
+
+
+def _date(raw) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    try:
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and "T" in text else text)
+    except ValueError as error:
+        raise CellError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from error
+
+
+def _integer(raw) -> int:
+    if isinstance(raw, bool):
+        raise CellError(f"'{raw}' is not a whole number.")
+    if isinstance(raw, int):
+        return raw
+    try:
+        number = Decimal(str(raw).strip())
+    except InvalidOperation as error:
+        raise CellError(f"'{raw}' is not a whole number.") from error
+    if not number.is_finite() or number != number.to_integral_value():
+        raise CellError(f"'{raw}' is not a whole number.")
+    return int(number)
+
+
+def _decimal(raw) -> Decimal:
+    if isinstance(raw, bool):
+        raise CellError(f"'{raw}' is not a number.")
+    text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as error:
+        raise CellError(f"'{raw}' is not a number.") from error
+    if not number.is_finite():
+        raise CellError(f"'{raw}' is not a number.")
+    return number
+
+
+def _boolean(raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if isinstance(raw, int | float):
+        text = str(int(raw)) if float(raw).is_integer() else text
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise CellError(f"'{raw}' is not yes or no.")
+
+
+def _choice(column: Column, raw) -> str:
+    text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
+    lowered = text.lower()
+    for code, label in column.choices:
+        if lowered in (code.lower(), label.lower()):
+            return code
+    allowed = ", ".join(code for code, _ in column.choices)
+    raise CellError(f"'{text}' is not one of the allowed codes: {allowed}.")
