@@ -450,8 +450,6 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
 
 
 def _execute(run: AnalysisRun) -> None:
-    from analytics.reports import build_report
-    from analytics.reports import render as renderers
     from analytics.selectors import build_analysis_dataset
 
     dataset = build_analysis_dataset(
@@ -463,6 +461,10 @@ def _execute(run: AnalysisRun) -> None:
     if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
         raise RuntimeError("the analysis dataset must not contain site patient references")
     _set_progress(run.pk, 10, f"Dataset built: {len(dataset.frame)} patients; computing")
+    # Imported here, not at module level: the web process never pays for matplotlib/WeasyPrint.
+    from analytics.reports import build_report
+    from analytics.reports import render as renderers
+
     provenance = build_provenance(run, dataset)
     options = run.parameters["options"]
     report = build_report(
