@@ -1,0 +1,245 @@
+"""What every section of a report works from: the analysed frame, the two arms and options.
+
+The frame is prepared once (identifying columns dropped, types made numeric, a 0/1
+``treatment`` indicator added) and shared by all sections. The propensity-score match is
+computed at most once per report and reused by the sections that analyse the matched cohort
+(Report B: resistance and survival), so they all describe the same pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.stats.matching import MatchResult, propensity_match
+
+TREATMENT = "treatment"  # 1 = treatment arm, 0 = control arm: the Cox and PS-model indicator
+PAIR = "pair_id"
+IDENTIFYING_COLUMNS = ("site_patient_ref",)
+
+# Seed 002's Cox covariates (ANALYSIS.md), in the order of its methods section.
+SEED002_COVARIATES: tuple[str, ...] = (
+    "age",
+    "male",
+    "child_pugh_b",
+    "bclc_c",
+    "max_diameter_cm",
+    "tumour_multiple",
+    "log10_afp",
+    "albi_score",
+)
+COVARIATE_LABELS: dict[str, str] = {
+    "age": "Age (years)",
+    "male": "Male gender",
+    "child_pugh_b": "Child-Pugh B",
+    "bclc_c": "BCLC stage C",
+    "max_diameter_cm": "Maximum tumour diameter (cm)",
+    "tumour_multiple": "Multiple tumours",
+    "log10_afp": "AFP (log10 ng/mL)",
+    "albi_score": "ALBI score",
+}
+COVARIATE_CODING: dict[str, str] = {
+    "age": "continuous, per year",
+    "male": "male = 1, female = 0",
+    "child_pugh_b": "B = 1, A = 0",
+    "bclc_c": "C = 1, A/B = 0",
+    "max_diameter_cm": "continuous, per cm",
+    "tumour_multiple": "multiple = 1, single = 0",
+    "log10_afp": "continuous, per log10 ng/mL",
+    "albi_score": "continuous, per point",
+}
+NUMERIC_COLUMNS = (
+    "age",
+    "ecog_ps",
+    "albi_score",
+    "child_pugh_score",
+    "albumin_g_l",
+    "total_bilirubin_umol_l",
+    "afp_ng_ml",
+    "tumour_number",
+    "max_diameter_cm",
+    "tace_sessions",
+    "os_months",
+    "os_event",
+    "pfs_months",
+    "pfs_event",
+    "ae_any",
+    "ae_grade3plus",
+    *SEED002_COVARIATES,
+)
+FLAG_COLUMNS = (
+    "chronic_hepatitis",
+    "hbv",
+    "hcv",
+    "up_to_seven_within",
+    "objective_response",
+    "disease_control",
+    "macrovascular_invasion",
+    "extrahepatic_spread",
+    "arteriovenous_fistula",
+    "extrahepatic_blood_supply",
+)
+DEFAULT_CALIPER_SD = 0.2
+DEFAULT_RESISTANCE_CYCLES = 3
+DEFAULT_RISK_TABLE_STEP = 6.0  # months between the numbers-at-risk columns
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Options of a run. ``covariates`` are the Cox covariates; matching uses
+    ``matching_covariates`` (by default the same list). ``caliper_sd`` None disables it."""
+
+    covariates: tuple[str, ...] = SEED002_COVARIATES
+    matching_covariates: tuple[str, ...] = SEED002_COVARIATES
+    caliper_sd: float | None = DEFAULT_CALIPER_SD
+    resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES
+    risk_table_step: float = DEFAULT_RISK_TABLE_STEP
+
+    @classmethod
+    def from_dict(cls, options: Mapping[str, Any] | None) -> ReportOptions:
+        """Read the options a run stores (``covariates``, ``caliper_sd``, ``resistance_cycles``)
+        and the aliases ``matching_covariates``/``caliper``; missing keys take the defaults."""
+        options = dict(options or {})
+        covariates = tuple(options.get("covariates") or SEED002_COVARIATES)
+        matching = tuple(options.get("matching_covariates") or covariates)
+        caliper = options.get("caliper_sd", options.get("caliper", DEFAULT_CALIPER_SD))
+        return cls(
+            covariates=covariates,
+            matching_covariates=matching,
+            caliper_sd=None if caliper is None else float(caliper),
+            resistance_cycles=int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES)),
+            risk_table_step=float(options.get("risk_table_step", DEFAULT_RISK_TABLE_STEP)),
+        )
+
+
+@dataclass
+class ReportContext:
+    frame: pd.DataFrame
+    control_arm: str
+    treatment_arm: str
+    options: ReportOptions = field(default_factory=ReportOptions)
+    flow: list[dict[str, Any]] = field(default_factory=list)
+    endpoint_exclusions: dict[str, dict[str, int]] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    # Report B analyses outcomes in the matched cohort; Report A in every analysed patient.
+    use_matched_cohort: bool = False
+    other_arm_rows: int = 0
+    _match: MatchResult | None = field(default=None, repr=False)
+
+    @property
+    def arms(self) -> tuple[str, str]:
+        """Control first, as the seeds' tables put the reference arm first."""
+        return (self.control_arm, self.treatment_arm)
+
+    def arm_sizes(self, frame: pd.DataFrame | None = None) -> dict[str, int]:
+        data = self.frame if frame is None else frame
+        return {arm: int((data["arm"] == arm).sum()) for arm in self.arms}
+
+    def arm_header(self, arm: str, frame: pd.DataFrame | None = None) -> str:
+        """Column header as in seed 002: the arm's name with its size."""
+        return f"{arm} (n = {self.arm_sizes(frame)[arm]})"
+
+    def empty_arm_reason(self, frame: pd.DataFrame | None = None) -> str | None:
+        """Why two arms cannot be compared in ``frame`` (None when both have patients)."""
+        empty = [arm for arm, n in self.arm_sizes(frame).items() if n == 0]
+        if not empty:
+            return None
+        names = " and ".join(f"'{arm}'" for arm in empty)
+        return f"the {'arms' if len(empty) > 1 else 'arm'} {names} {'have' if len(empty) > 1 else 'has'} no patients"
+
+    def match(self) -> MatchResult:
+        """The 1:1 propensity-score match of the treatment arm to the control arm (cached)."""
+        if self._match is None:
+            covariates = [c for c in self.options.matching_covariates if c in self.frame.columns]
+            self._match = propensity_match(
+                self.frame,
+                TREATMENT,
+                covariates,
+                treated_value=1,
+                caliper_sd=self.options.caliper_sd,
+            )
+        return self._match
+
+    def outcome_frame(self) -> tuple[pd.DataFrame | None, str | None]:
+        """The patients whose outcomes are compared: the matched cohort in Report B.
+
+        Returns (frame, None) or (None, reason) when the matched cohort cannot be formed.
+        """
+        if not self.use_matched_cohort:
+            return self.frame, None
+        result = self.match()
+        if not result.estimable or result.n_pairs == 0:
+            return None, f"no matched cohort: {result.reason or 'no pairs were formed'}"
+        return result.matched(), None
+
+
+def prepare_frame(
+    frame: pd.DataFrame, control_arm: str, treatment_arm: str
+) -> tuple[pd.DataFrame, int]:
+    """The analysed patients of the two arms, with numeric types and the treatment indicator.
+
+    Returns the frame and the number of rows dropped because their arm is neither of the two.
+    Covariates missing from the dataset are derived from their source column, with the
+    coding of the selector, so a report also works on a dataset exported before they existed.
+    """
+    data = frame.drop(columns=[c for c in IDENTIFYING_COLUMNS if c in frame.columns]).copy()
+    if "arm" not in data.columns:
+        data["arm"] = pd.Series(np.nan, index=data.index, dtype=object)
+    in_arms = data["arm"].isin([control_arm, treatment_arm])
+    other = int((~in_arms).sum())
+    data = data.loc[in_arms].reset_index(drop=True)
+    data = _derive_missing_covariates(data)
+    for column in NUMERIC_COLUMNS:
+        if column in data.columns:
+            data[column] = pd.to_numeric(data[column], errors="coerce").astype(float)
+    for column in FLAG_COLUMNS:
+        if column in data.columns:
+            data[column] = data[column].map(_flag).astype(float)
+    data[TREATMENT] = (data["arm"] == treatment_arm).astype(int)
+    if "patient_id" not in data.columns:
+        data["patient_id"] = np.arange(1, len(data) + 1)
+    return data, other
+
+
+def _derive_missing_covariates(data: pd.DataFrame) -> pd.DataFrame:
+    sources: Sequence[tuple[str, str, Any]] = (
+        ("male", "sex", lambda s: s.map({"male": 1.0, "female": 0.0})),
+        ("child_pugh_b", "child_pugh_class", lambda s: s.map({"A": 0.0, "B": 1.0, "C": 1.0})),
+        (
+            "bclc_c",
+            "bclc_stage",
+            lambda s: s.map({"0": 0.0, "A": 0.0, "B": 0.0, "C": 1.0, "D": 1.0}),
+        ),
+        (
+            "tumour_multiple",
+            "tumour_number",
+            lambda s: (pd.to_numeric(s, errors="coerce") > 1).astype(float).where(s.notna()),
+        ),
+        (
+            "log10_afp",
+            "afp_ng_ml",
+            lambda s: np.log10(pd.to_numeric(s, errors="coerce").where(lambda v: v > 0)),
+        ),
+    )
+    for column, source, derive in sources:
+        if column not in data.columns and source in data.columns:
+            data[column] = derive(data[source])
+    return data
+
+
+def _flag(value: object) -> float:
+    """1.0 / 0.0 for a yes/no value (bool, 0/1, "yes"/"no"), NaN when unknown."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return np.nan
+    if isinstance(value, float) and np.isnan(value):
+        return np.nan
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("", "unknown"):
+            return np.nan
+        return 0.0 if text in ("0", "0.0", "false", "no", "n", "none") else 1.0
+    return float(bool(value))

@@ -1,0 +1,191 @@
+"""Report B: propensity-score matching with its balance table and love plot (seed 000), and
+the TACE resistance rate after N cycles compared between arms.
+
+The match itself is ``analytics.stats.matching.propensity_match`` (logistic PS, 1:1 nearest
+neighbour on the logit without replacement, caliper 0.2 SD by default), computed once per
+report by the context so every matched-cohort section uses the same pairs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics.reports.context import ReportContext
+from analytics.reports.figures import BALANCE_THRESHOLD, love_figure
+from analytics.reports.model import Section, Table
+from analytics.reports.sections.common import covariate_label, unavailable
+from analytics.stats.formatting import format_count_pct, format_p, format_stat
+from analytics.stats.matching import MatchResult
+from analytics.stats.resistance import compare_resistance
+
+MATCHING_KEY = "matching"
+MATCHING_TITLE = "Propensity-score matching"
+RESISTANCE_KEY = "resistance"
+RESISTANCE_COLUMN = "refractory_progression_after_n_cycles"
+RESISTANT, NOT_RESISTANT = "refractory", "not_refractory"
+
+
+def build_matching(ctx: ReportContext) -> Section:
+    reason = ctx.empty_arm_reason()
+    if reason:
+        return unavailable(MATCHING_KEY, MATCHING_TITLE, f"no matching possible: {reason}")
+    covariates = [c for c in ctx.options.matching_covariates if c in ctx.frame.columns]
+    missing = [c for c in ctx.options.matching_covariates if c not in ctx.frame.columns]
+    notes = [f"Covariates not in the dataset, left out: {', '.join(missing)}."] if missing else []
+    if not covariates:
+        return unavailable(
+            MATCHING_KEY, MATCHING_TITLE, "none of the matching covariates is in the dataset", notes
+        )
+    constant = [c for c in covariates if ctx.frame[c].nunique(dropna=True) < 2]
+    if constant:
+        return unavailable(
+            MATCHING_KEY,
+            MATCHING_TITLE,
+            "the propensity model cannot be fitted: covariate(s) with a single value in the "
+            f"analysed patients: {', '.join(constant)}",
+            notes,
+        )
+    result = ctx.match()
+    if not result.estimable:
+        return unavailable(
+            MATCHING_KEY, MATCHING_TITLE, f"matching not possible: {result.reason}", notes
+        )
+    if result.n_pairs == 0:
+        return unavailable(MATCHING_KEY, MATCHING_TITLE, result.reason or "no pairs formed", notes)
+    notes.append(
+        "Propensity score: logistic regression of the treatment arm on "
+        + ", ".join(covariate_label(ctx, c) for c in covariates)
+        + "; 1:1 nearest neighbour on the logit of the score, without replacement"
+        + (
+            f", caliper {ctx.options.caliper_sd:g} SD of the logit."
+            if ctx.options.caliper_sd
+            else ", no caliper."
+        )
+    )
+    balance = balance_frame(ctx, result)
+    unbalanced = balance.loc[balance["_after"].abs() >= BALANCE_THRESHOLD, "Covariate"].tolist()
+    if unbalanced:
+        notes.append(f"|SMD| ≥ {BALANCE_THRESHOLD} after matching: {', '.join(unbalanced)}.")
+    love = pd.DataFrame(
+        {
+            "label": balance["Covariate"],
+            "smd_before": balance["_before"],
+            "smd_after": balance["_after"],
+        }
+    )
+    return Section(
+        MATCHING_KEY,
+        MATCHING_TITLE,
+        tables=[
+            Table("matching_summary", "Patients matched", summary_frame(ctx, result)),
+            Table(
+                "matching_balance",
+                "Covariate balance before and after matching",
+                balance.drop(columns=["_before", "_after"]),
+                [
+                    "SMD: standardized mean difference (treatment − control); binary covariates "
+                    "use the difference in proportions (Austin 2009). |SMD| < 0.1 is "
+                    "conventionally taken as balanced."
+                ],
+            ),
+        ],
+        figures=[love_figure("matching_love_plot", "Covariate balance (love plot)", love)],
+        notes=notes,
+    )
+
+
+def summary_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
+    caliper = "none" if result.caliper is None else f"{format_stat(result.caliper)} (logit scale)"
+    rows = [
+        ("Patients with complete covariates", str(result.n_control), str(result.n_treated)),
+        ("Matched pairs", str(result.n_pairs), str(result.n_pairs)),
+        ("Unmatched", str(result.unmatched_control), str(result.unmatched_treated)),
+    ]
+    frame = pd.DataFrame(rows, columns=["", ctx.control_arm, ctx.treatment_arm])
+    overall = pd.DataFrame(
+        [
+            ("Left out for missing covariates (both arms)", str(result.rows_dropped), ""),
+            ("Caliper", caliper, ""),
+        ],
+        columns=frame.columns,
+    )
+    return pd.concat([frame, overall], ignore_index=True)
+
+
+def balance_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
+    """Means per arm and SMD before and after; ``_before``/``_after`` keep the raw SMDs."""
+    b = result.balance
+    return pd.DataFrame(
+        {
+            "Covariate": [covariate_label(ctx, c) for c in b["covariate"]],
+            f"{ctx.treatment_arm}, before": b["mean_treated_before"].map(format_stat),
+            f"{ctx.control_arm}, before": b["mean_control_before"].map(format_stat),
+            "SMD before": b["smd_before"].map(format_stat),
+            f"{ctx.treatment_arm}, after": b["mean_treated_after"].map(format_stat),
+            f"{ctx.control_arm}, after": b["mean_control_after"].map(format_stat),
+            "SMD after": b["smd_after"].map(format_stat),
+            "_before": b["smd_before"].astype(float),
+            "_after": b["smd_after"].astype(float),
+        }
+    )
+
+
+def resistance_title(ctx: ReportContext) -> str:
+    return f"TACE resistance after {ctx.options.resistance_cycles} cycles"
+
+
+def build_resistance(ctx: ReportContext) -> Section:
+    title = resistance_title(ctx)
+    if RESISTANCE_COLUMN not in ctx.frame.columns:
+        return unavailable(
+            RESISTANCE_KEY, title, f"the dataset has no '{RESISTANCE_COLUMN}' column"
+        )
+    data, reason = ctx.outcome_frame()
+    if data is None:
+        return unavailable(RESISTANCE_KEY, title, f"resistance cannot be compared: {reason}")
+    status = data[RESISTANCE_COLUMN].map({RESISTANT: True, NOT_RESISTANT: False})
+    data = data.assign(_resistant=status.astype(object).where(status.notna(), None))
+    assessed = data[data["_resistant"].notna()]
+    empty = [arm for arm, n in ctx.arm_sizes(assessed).items() if n == 0]
+    if empty:
+        return unavailable(
+            RESISTANCE_KEY, title, f"no patient of '{empty[0]}' has an assessable resistance status"
+        )
+    comparison = compare_resistance(data, "_resistant", "arm", group_order=list(ctx.arms))
+    rate = comparison.rate
+    row: dict[str, object] = {"": "TACE resistance"}
+    row.update(
+        {
+            ctx.arm_header(a, assessed): format_count_pct(rate.events[a], rate.totals[a])
+            for a in ctx.arms
+        }
+    )
+    row.update(
+        {
+            "χ²": format_stat(rate.chi_square.statistic),
+            "P": format_p(rate.chi_square.p_value),
+            "Fisher's exact P": format_p(rate.chi_square.fisher_p)
+            if rate.chi_square.fisher_p is not None
+            else "",
+        }
+    )
+    not_assessed = {"": "Not assessable (left out)"}
+    not_assessed.update(
+        {ctx.arm_header(a, assessed): str(comparison.not_assessed[a]) for a in ctx.arms}
+    )
+    frame = pd.DataFrame([row, not_assessed]).fillna("")
+    notes = [
+        f"Resistant: progression (mRECIST PD or a new intrahepatic lesion) after TACE session "
+        f"{ctx.options.resistance_cycles}, as derived by the registry's "
+        "'progression_after_n_cycles' rule set; indeterminate or missing status is left out.",
+    ]
+    if ctx.use_matched_cohort:
+        notes.append("Compared in the propensity-matched cohort.")
+    if not rate.chi_square.estimable:
+        notes.append(f"χ² not estimable ({rate.chi_square.reason}).")
+    footnotes = [
+        "n (%) of patients with an assessable status; Pearson χ² without continuity correction."
+    ]
+    return Section(
+        RESISTANCE_KEY, title, tables=[Table("resistance", title, frame, footnotes)], notes=notes
+    )
