@@ -152,6 +152,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands an unacknowledged task to another worker after this long; it must exceed the
+    # longest task's hard time limit (an analysis run: 70 min, analytics.tasks) or a long
+    # report would be computed twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
