@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-REFRACTORINESS_VERSION = "tace-refractoriness:1"
+REFRACTORINESS_VERSION = "tace-refractoriness:2"
 REFRACTORY, NOT_REFRACTORY, INDETERMINATE = "refractory", "not_refractory", "indeterminate"
 INSUFFICIENT_VIABLE_PCT = 50.0
 SEED002_GAP_DAYS = (28, 42)  # 4-6 weeks between consecutive sessions
@@ -96,9 +96,12 @@ def _consecutive_adequate(sessions: Sequence[TaceSession]) -> int | None:
     return None
 
 
-def _no_criterion(sessions, assessments, why_not: str) -> Outcome:
-    if not any(a.assessment_date > sessions[0].session_date for a in assessments):
-        return INDETERMINATE, "", None, "no imaging assessment after TACE"
+def _no_criterion(sessions, assessments, why_not: str, since: dt.date | None = None) -> Outcome:
+    """No criterion met: "no" only when imaging after `since` (default: the first TACE) could show one."""
+    if since is None:
+        since = sessions[0].session_date
+    if not any(a.assessment_date > since for a in assessments):
+        return INDETERMINATE, "", None, f"no imaging assessment after the TACE of {since}"
     if any(s.technically_adequate is None for s in sessions):
         return INDETERMINATE, "", None, f"{why_not}; adequacy of a TACE session is not recorded"
     return NOT_REFRACTORY, "", None, why_not
@@ -135,6 +138,9 @@ def _jsh_lcsgj_2014(
     previous_count = _count_before(assessments, sessions[start - 1].session_date)
     prev = None
     for first, rise in per_session:
+        # (b) needs no imaging: a rise right after this session and right after the previous one.
+        if prev is not None and prev[2] is not None and rise is not None:
+            found.append((rise, "(b) continuous tumour-marker elevation after TACE"))
         if first is not None:
             insufficient = (
                 first.treated_viable_fraction_pct is not None
@@ -156,8 +162,6 @@ def _jsh_lcsgj_2014(
                 found.append(
                     (first.assessment_date, "(a) two consecutive intrahepatic progressions")
                 )
-            if prev is not None and prev[2] is not None and rise is not None:
-                found.append((rise, "(b) continuous tumour-marker elevation after TACE"))
             prev = (insufficient, more_lesions, rise)
             if first.intrahepatic_lesion_count is not None:
                 previous_count = first.intrahepatic_lesion_count
@@ -173,7 +177,10 @@ def _jsh_lcsgj_2014(
         when, criterion = min(found)
         return REFRACTORY, criterion, when, f"{criterion} on {when}"
     return _no_criterion(
-        sessions, assessments, "no JSH-LCSGJ criterion met after consecutive adequate sessions"
+        sessions,
+        assessments,
+        "no JSH-LCSGJ criterion met after consecutive adequate sessions",
+        since=completed,
     )
 
 
@@ -252,7 +259,10 @@ def _seed002_operational(
         if a.target_sum_mm is not None:
             nadir = a.target_sum_mm if nadir is None else min(nadir, a.target_sum_mm)
     return _no_criterion(
-        sessions, assessments, "no progression within 6 months after consecutive adequate TACE"
+        sessions,
+        assessments,
+        "no progression within 6 months after consecutive adequate TACE",
+        since=qualifying[-1].session_date,
     )
 
 
