@@ -23,6 +23,7 @@ import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ from registry.models import (
     SystemicTherapy,
     TaceSession,
 )
+from registry.services import index_series, response_series
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
@@ -190,8 +192,8 @@ def build_analysis_dataset(
         for pid in frame["patient_id"]
     ]
     exclusions: dict[str, dict[str, int]] = {}
-    frame, last_scan = _add_response(frame, patients, cutoff, exclusions)
-    frame = _add_survival(frame, patients, cutoff, last_scan, exclusions)
+    frame, last_scan, last_any_scan = _add_response(frame, patients, cutoff, exclusions)
+    frame = _add_survival(frame, patients, cutoff, last_scan, last_any_scan, exclusions)
     frame = _add_adverse_events(frame, patients, cutoff)
     frame = _derive_covariates(frame, cohort)
     frame = _ordered(frame)
@@ -321,40 +323,67 @@ def _arm_of(treatments, index_date, control: ArmDefinition, treatment: ArmDefini
     return None
 
 
+class _Scan(NamedTuple):
+    pk: int
+    assessment_date: dt.date
+    is_baseline: bool
+    response: str
+
+
 def _add_response(
     frame: pd.DataFrame, patients, cutoff: dt.date, exclusions: dict
-) -> tuple[pd.DataFrame, dict[int, dt.date]]:
-    """Best overall response of the treatment line: assessments from the index date to the
-    cut-off (the per-assessment responses are derived by the registry on every save)."""
-    rows = ImagingAssessment.objects.filter(
-        patient__in=patients, is_baseline=False, assessment_date__lte=cutoff
-    ).values_list("patient_id", "assessment_date", "response")
-    index_of = dict(zip(frame["patient_id"], frame["index_date"], strict=True))
-    responses: dict[int, list[str]] = defaultdict(list)
-    first_pd: dict[int, dt.date] = {}
-    last_scan: dict[int, dt.date] = {}
-    for patient_id, day, response in rows:
-        index_date = index_of.get(patient_id)
+) -> tuple[pd.DataFrame, dict[int, dt.date], dict[int, dt.date]]:
+    """Best overall response of the studied treatment line at the cut-off.
+
+    The line's scans are those of ``registry.services.index_series`` (the latest baseline scan
+    on or before the index date and its follow-ups), as for the patient's stored best
+    response, but only the follow-ups dated by the cut-off count. The per-assessment
+    responses are the registry's, derived on every save. Returns the frame, the last
+    follow-up scan of the line by the cut-off (PFS censoring) and the last scan of any kind
+    (a day the patient was known alive, for OS).
+    """
+    rows = (
+        ImagingAssessment.objects.filter(patient__in=patients)
+        .values_list("patient_id", "id", "assessment_date", "is_baseline", "response")
+        .order_by()
+    )
+    scans: dict[int, list[_Scan]] = defaultdict(list)
+    last_any: dict[int, dt.date] = {}
+    for patient_id, pk, day, is_baseline, response in rows:
         day = _as_date(day)
-        if index_date is None or day < index_date:
-            continue
-        if response:
-            responses[patient_id].append(response)
-        if response == "PD" and (patient_id not in first_pd or day < first_pd[patient_id]):
-            first_pd[patient_id] = day
-        if patient_id not in last_scan or day > last_scan[patient_id]:
-            last_scan[patient_id] = day
-    best = [best_overall_response(responses.get(pid, ())) for pid in frame["patient_id"]]
-    frame["best_response"] = best
+        scans[patient_id].append(_Scan(pk, day, bool(is_baseline), response or ""))
+        if patient_id not in last_any or day > last_any[patient_id]:
+            last_any[patient_id] = day
+    best, first_pd = [], []
+    last_scan: dict[int, dt.date] = {}
+    for patient_id, index_date in zip(frame["patient_id"], frame["index_date"], strict=True):
+        follow_ups = _studied_follow_ups(scans.get(patient_id, ()), index_date, cutoff)
+        best.append(best_overall_response(a.response for a in follow_ups))
+        first_pd.append(next((a.assessment_date for a in follow_ups if a.response == "PD"), None))
+        if follow_ups:
+            last_scan[patient_id] = follow_ups[-1].assessment_date
+    frame["best_response"] = pd.Series(best, index=frame.index, dtype=object)
     frame["objective_response"] = [_flag(objective_response(b)) for b in best]
     frame["disease_control"] = [_flag(disease_control(b)) for b in best]
-    frame["imaging_progression_date"] = [first_pd.get(pid) for pid in frame["patient_id"]]
+    frame["imaging_progression_date"] = pd.Series(first_pd, index=frame.index, dtype=object)
     missing = sum(1 for b in best if b is None)
     if missing:
-        exclusions["tumour response"] = {
-            "no response assessment between the index date and the cut-off": missing
-        }
-    return frame, last_scan
+        exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
+    return frame, last_scan, last_any
+
+
+def _studied_follow_ups(scans, index_date: dt.date, cutoff: dt.date) -> list[_Scan]:
+    if not scans:
+        return []
+    ordered = sorted(scans, key=lambda a: (a.assessment_date, not a.is_baseline, a.pk))
+    studied = index_series(_IndexDate(index_date), response_series(ordered))
+    if studied is None:
+        return []
+    return [a for a in studied[1] if a.assessment_date <= cutoff]
+
+
+class _IndexDate(NamedTuple):
+    index_date: dt.date | None
 
 
 def _add_survival(
@@ -362,6 +391,7 @@ def _add_survival(
     patients,
     cutoff: dt.date,
     last_scan: dict[int, dt.date],
+    last_any_scan: dict[int, dt.date],
     exclusions: dict,
 ) -> pd.DataFrame:
     """OS and PFS time (months) and event at the cut-off (``registry.derivations.survival``)."""
@@ -373,13 +403,6 @@ def _add_survival(
         .order_by()
     )
     # Any scan is a day the patient was known alive, also one after the cut-off.
-    last_any_scan = dict(
-        ImagingAssessment.objects.filter(patient__in=patients)
-        .values("patient_id")
-        .annotate(d=Max("assessment_date"))
-        .values_list("patient_id", "d")
-        .order_by()
-    )
     progression: dict[int, list[dt.date]] = defaultdict(list)
     for patient_id, day in ProgressionEvent.objects.filter(
         patient__in=patients, event_date__lte=cutoff

@@ -11,8 +11,13 @@ Inputs are chosen so that the derivations give the wanted class, stage and respo
   B: albumin 30 g/L (2) and mild ascites (2) → 7 points (B, still eligible: > 7 is not).
 - BCLC (Reig 2022): "A" single 4 cm lesion; "A2" two lesions ≤ 3 cm; "B" four lesions of
   6 cm with ECOG 0; "C" four lesions of 6 cm with ECOG 1.
-- mRECIST: baseline target lesions 30 + 20 mm (sum 50); the scan 60 days after the index
-  date measures 0 + 0 (CR), 15 + 10 (PR, 50 %), 27 + 18 (SD, 90 %) or 40 + 25 (PD, 130 %).
+- mRECIST: each baseline scan measures target lesions 30 + 20 mm (sum 50); a follow-up
+  measures 0 + 0 (CR), 15 + 10 (PR, 50 %), 27 + 18 (SD, 90 %) or 40 + 25 (PD, 130 %).
+- Two imaging series, as in seed 002: the TACE series (baseline 10 days before the first
+  TACE, then a scan 20 days before the index date: PD when ``refractory``, else SD) and the
+  studied line's series (baseline 5 days before the index date, then ``response`` on day
+  ``response_day`` and any ``extra_scans``). With two adequate TACE 35 days apart, the PD
+  scan 65 days after the last one makes the patient refractory under seed 002's rule.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ def add_patient(
     histology: str = "conventional",
     response: str | None = "SD",
     response_day: int = 60,
+    refractory: bool = True,
     extra_scans: tuple[tuple[dt.date, str], ...] = (),
     tace_history: int = 2,
     adverse_events: tuple[tuple[str, int], ...] = (),
@@ -153,7 +159,11 @@ def add_patient(
         for day in progression_events
     ]
     _bulk(rows)
-    scans = []
+    scans: list[tuple[dt.date, str | None]] = []
+    if tace_history:
+        first_tace = index_date - dt.timedelta(days=85 + 35 * (tace_history - 1))
+        scans.append((first_tace - dt.timedelta(days=10), None))
+        scans.append((index_date - dt.timedelta(days=20), "PD" if refractory else "SD"))
     if response is not None or extra_scans:
         scans.append((index_date - dt.timedelta(days=5), None))
         if response is not None:
