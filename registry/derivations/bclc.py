@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-BCLC_VERSION = "bclc-2022-reig:1"
+BCLC_VERSION = "bclc-2022-reig:2"
 
 
 class BclcResult(NamedTuple):
@@ -31,6 +31,15 @@ def derive_bclc(
         return BclcResult("D", "ECOG PS >= 3", ())
     if child_pugh_class == "C":
         return BclcResult("D", "Child-Pugh C", ())
+    # Once rule D is excluded, rule C can be decided without the tumour burden (e.g. an
+    # infiltrative tumour with portal vein invasion whose diameter cannot be measured).
+    if ecog_ps is not None and child_pugh_class is not None:
+        if macrovascular_invasion:
+            return BclcResult("C", "macrovascular invasion", ())
+        if extrahepatic_spread:
+            return BclcResult("C", "extrahepatic spread", ())
+        if ecog_ps in (1, 2):
+            return BclcResult("C", "ECOG PS 1-2", ())
     missing = tuple(
         name
         for name, value in (
@@ -45,12 +54,6 @@ def derive_bclc(
     )
     if missing:
         return BclcResult(None, None, missing)
-    if macrovascular_invasion:
-        return BclcResult("C", "macrovascular invasion", ())
-    if extrahepatic_spread:
-        return BclcResult("C", "extrahepatic spread", ())
-    if ecog_ps in (1, 2):
-        return BclcResult("C", "ECOG PS 1-2", ())
     if tumour_number == 1 and max_diameter_cm <= 2:  # type: ignore[operator]
         return BclcResult("0", "single lesion <= 2 cm", ())
     if tumour_number == 1:

@@ -166,6 +166,36 @@ def test_missing_input_gives_no_stage_and_names_the_input(argument, name):
     assert result.missing == (name,)
 
 
+def test_macrovascular_invasion_is_c_even_when_tumour_burden_is_missing():
+    """CRF.md §3: rule 2 matches once rule 1 is excluded; the tumour burden (rules 3-5) is not needed."""
+    result = stage(tumour_number=None, max_diameter_cm=None, macrovascular_invasion=True)
+    assert (result.stage, result.rule, result.missing) == ("C", "macrovascular invasion", ())
+
+
+def test_extrahepatic_spread_is_c_even_when_invasion_is_unknown():
+    """CRF.md §3 rule 2: extrahepatic spread alone matches rule 2."""
+    result = stage(macrovascular_invasion=None, extrahepatic_spread=True)
+    assert (result.stage, result.rule, result.missing) == ("C", "extrahepatic spread", ())
+
+
+def test_ecog_1_is_c_even_when_tumour_data_are_missing():
+    """CRF.md §3 rule 2: ECOG 1-2 alone matches rule 2 once rule 1 is excluded."""
+    result = stage(
+        ecog_ps=1,
+        tumour_number=None,
+        max_diameter_cm=None,
+        macrovascular_invasion=None,
+        extrahepatic_spread=None,
+    )
+    assert (result.stage, result.missing) == ("C", ())
+
+
+def test_no_invasion_with_unknown_spread_gives_no_stage():
+    """CRF.md §2-3: with extrahepatic spread unknown, rule 2 cannot be excluded; nothing guessed."""
+    result = stage(extrahepatic_spread=None)
+    assert (result.stage, result.missing) == (None, ("extrahepatic_spread",))
+
+
 def test_missing_child_pugh_with_ecog_0_cannot_exclude_d():
     """CRF.md §3 rule 1: without Child-Pugh, D cannot be excluded, so even C is not guessed."""
     result = stage(child_pugh_class=None, macrovascular_invasion=True)
