@@ -1,0 +1,7 @@
+"""Data-entry screens for data managers and monitors, on Django's admin.
+
+Importing this package registers every registry model; ``base`` holds the site scoping, the
+role-based permissions and the save-through-services machinery they share.
+"""
+
+from . import crf, patients, quality, reference  # noqa: F401 - registers the admins

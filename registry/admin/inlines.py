@@ -1,0 +1,337 @@
+"""Every CRF section of the patient page, as inlines with their derived values beside the inputs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from registry.forms import LabPanelForm
+from registry.models import (
+    AdverseEvent,
+    Death,
+    FollowUp,
+    HaicCycle,
+    ImagingAssessment,
+    LabPanel,
+    LesionMeasurement,
+    LocalProcedure,
+    ProgressionEvent,
+    RadiotherapyCourse,
+    SystemicTherapy,
+    TaceSession,
+    TumourAssessment,
+)
+
+from .base import RegistryInlineMixin
+
+EMPTY = "—"
+
+
+def missing_text(missing: dict) -> str:
+    """'ALBI needs albumin; Child-Pugh needs ascites' from a derived value → inputs mapping."""
+    if not missing:
+        return ""
+    names = {"albi": "ALBI", "child_pugh": "Child-Pugh", "bclc": "BCLC"}
+    return "; ".join(
+        f"{names.get(key, key.replace('_', ' '))} needs {', '.join(str(v) for v in inputs)}"
+        for key, inputs in missing.items()
+    )
+
+
+def albi_text(obj) -> str:
+    if obj is None or obj.albi_score is None:
+        return EMPTY
+    malbi = f" (mALBI {obj.malbi_grade})" if obj.malbi_grade else ""
+    return f"{obj.albi_score:.3f} · grade {obj.albi_grade}{malbi}"
+
+
+def child_pugh_text(obj) -> str:
+    if obj is None or obj.child_pugh_score is None:
+        return EMPTY
+    return f"{obj.child_pugh_score} points · class {obj.child_pugh_class}"
+
+
+class LabPanelInline(RegistryInlineMixin, admin.StackedInline):
+    model = LabPanel
+    form = LabPanelForm
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "sample_date",
+                    ("albumin_g_l", "albumin_unit"),
+                    ("total_bilirubin_umol_l", "total_bilirubin_unit"),
+                    ("inr", "ascites", "encephalopathy"),
+                    ("albi", "child_pugh", "child_pugh_points_text"),
+                    "missing",
+                ]
+            },
+        ),
+        (
+            "Other laboratory values",
+            {
+                "fields": [
+                    ("platelets_10e9_l", "alt_u_l", "ast_u_l"),
+                    ("creatinine_umol_l", "creatinine_unit"),
+                    ("afp_ng_ml", "pivka_ii_mau_ml", "hbv_dna_iu_ml"),
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["albi", "child_pugh", "child_pugh_points_text", "missing"]
+
+    @admin.display(description="ALBI (derived)")
+    def albi(self, obj) -> str:
+        return albi_text(obj)
+
+    @admin.display(description="Child-Pugh (derived)")
+    def child_pugh(self, obj) -> str:
+        return child_pugh_text(obj)
+
+    @admin.display(description="Child-Pugh points")
+    def child_pugh_points_text(self, obj) -> str:
+        points = getattr(obj, "child_pugh_points", None) or {}
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in points.items()) or EMPTY
+
+    @admin.display(description="Missing for the scores")
+    def missing(self, obj) -> str:
+        return missing_text(getattr(obj, "missing_inputs", None) or {}) or EMPTY
+
+
+class TumourAssessmentInline(RegistryInlineMixin, admin.StackedInline):
+    model = TumourAssessment
+    max_num = 1
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("imaging_date", "modality"),
+                    ("tumour_number", "max_diameter_cm", "distribution", "burden"),
+                    "macrovascular_invasion",
+                    "extrahepatic_spread",
+                    (
+                        "ehs_lung",
+                        "ehs_bone",
+                        "ehs_lymph_node",
+                        "ehs_adrenal",
+                        "ehs_peritoneum",
+                        "ehs_other",
+                    ),
+                    ("arteriovenous_fistula", "extrahepatic_blood_supply"),
+                ]
+            },
+        )
+    ]
+    readonly_fields = ["burden"]
+
+    @admin.display(description="burden / up-to-seven (derived)")
+    def burden(self, obj) -> str:
+        if obj is None or obj.tumour_number is None or obj.max_diameter_cm is None:
+            return EMPTY
+        total = float(obj.max_diameter_cm) + obj.tumour_number
+        within = "within" if total <= 7 else "beyond"
+        return f"{obj.tumour_burden}; {within} up-to-seven ({total:g})"
+
+
+class TreatmentInline(RegistryInlineMixin, admin.TabularInline):
+    common = ["start_date", "end_date", "intent", "line_number"]
+
+
+class TaceSessionInline(TreatmentInline):
+    model = TaceSession
+    fields = [
+        "session_number",
+        "technique",
+        *TreatmentInline.common,
+        "chemo_agent",
+        "chemo_dose_mg",
+        "lipiodol_ml",
+        "gelatin_sponge",
+        "microspheres",
+        "microsphere_size_um",
+        "selectivity",
+        "embolization_endpoint",
+        "technically_adequate",
+        "notes",
+    ]
+
+
+class HaicCycleInline(TreatmentInline):
+    model = HaicCycle
+    classes = ["collapse"]
+    fields = [
+        "cycle_number",
+        "regimen",
+        *TreatmentInline.common,
+        "fluorouracil_g_m2",
+        "platinum_mg_m2",
+        "infusion_hours",
+        "notes",
+    ]
+
+
+class RadiotherapyCourseInline(TreatmentInline):
+    model = RadiotherapyCourse
+    classes = ["collapse"]
+    fields = [
+        "technique",
+        *TreatmentInline.common,
+        "total_dose_gy",
+        "fractions",
+        "dose_per_fraction",
+        "bed10",
+        "notes",
+    ]
+    readonly_fields = ["dose_per_fraction", "bed10"]
+
+    @admin.display(description="Gy/fraction (derived)")
+    def dose_per_fraction(self, obj) -> str:
+        value = getattr(obj, "dose_per_fraction_gy", None)
+        return EMPTY if value is None else f"{value:g}"
+
+    @admin.display(description="BED10 Gy (derived)")
+    def bed10(self, obj) -> str:
+        value = getattr(obj, "bed10_gy", None)
+        return EMPTY if value is None else f"{value:g}"
+
+
+class LocalProcedureInline(TreatmentInline):
+    model = LocalProcedure
+    classes = ["collapse"]
+    fields = ["procedure", "technique", *TreatmentInline.common, "notes"]
+
+
+class SystemicTherapyInline(TreatmentInline):
+    model = SystemicTherapy
+    fields = [
+        "agent",
+        "agent_other",
+        "drug_class",
+        *TreatmentInline.common,
+        "dose",
+        "dose_unit",
+        "schedule",
+        "stop_reason",
+        "notes",
+    ]
+
+
+class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
+    model = ImagingAssessment
+    fields = [
+        "assessment_date",
+        "is_baseline",
+        "modality",
+        "criteria",
+        "target_lesions",
+        "treated_viable_fraction_pct",
+        "new_lesion",
+        "new_lesion_site",
+        "non_target_progression",
+        "new_vascular_invasion",
+        "intrahepatic_lesion_count",
+        "reviewer",
+        "reader_response",
+        "derived_response",
+    ]
+    readonly_fields = ["target_lesions", "derived_response"]
+
+    @admin.display(description="target lesions")
+    def target_lesions(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "save first, then add lesions"
+        url = reverse("admin:registry_imagingassessment_change", args=[obj.pk])
+        count = len(obj.measurements.all())
+        total = f", sum {obj.target_sum_mm:g} mm" if obj.target_sum_mm is not None else ""
+        return format_html(
+            '<a href="{}" class="target-lesions-link">{} lesion{}{} — edit</a>',
+            url,
+            count,
+            "" if count == 1 else "s",
+            total,
+        )
+
+    @admin.display(description="response (derived)")
+    def derived_response(self, obj) -> str:
+        if obj is None or obj.pk is None or obj.is_baseline:
+            return "baseline" if obj is not None and obj.is_baseline else EMPTY
+        if not obj.response:
+            return obj.response_reason or EMPTY
+        change = (
+            f" ({obj.change_from_baseline_pct:+.0f}% vs baseline)"
+            if obj.change_from_baseline_pct is not None
+            else ""
+        )
+        disagree = " · reader disagrees" if obj.reader_disagrees else ""
+        return f"{obj.response}{change}{disagree}"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("measurements")
+
+
+class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
+    model = AdverseEvent
+    fields = [
+        "term",
+        "other_specify",
+        "grade",
+        "onset_date",
+        "resolution_date",
+        "serious",
+        "attribution",
+        "relatedness",
+        "action",
+        "outcome",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("term")
+
+
+class FollowUpInline(RegistryInlineMixin, admin.TabularInline):
+    model = FollowUp
+    fields = ["contact_date", "vital_status", "notes"]
+
+
+class ProgressionEventInline(RegistryInlineMixin, admin.TabularInline):
+    model = ProgressionEvent
+    classes = ["collapse"]
+    fields = ["event_date", "progression_type", "notes"]
+
+
+class DeathInline(RegistryInlineMixin, admin.StackedInline):
+    model = Death
+    max_num = 1
+    classes = ["collapse"]
+    fields = [("death_date", "cause"), "notes"]
+
+
+PATIENT_INLINES = [
+    LabPanelInline,
+    TumourAssessmentInline,
+    TaceSessionInline,
+    HaicCycleInline,
+    RadiotherapyCourseInline,
+    LocalProcedureInline,
+    SystemicTherapyInline,
+    ImagingAssessmentInline,
+    AdverseEventInline,
+    FollowUpInline,
+    ProgressionEventInline,
+    DeathInline,
+]
+
+
+class LesionMeasurementInline(RegistryInlineMixin, admin.TabularInline):
+    """Target lesions of one imaging assessment (on the assessment's own page)."""
+
+    model = LesionMeasurement
+    site_path = "assessment__patient__site"
+    fields = ["lesion_number", "organ", "location", "diameter_mm"]
+
+
+def format_list(items) -> str:
+    return format_html_join("", "<li>{}</li>", ((item,) for item in items))
