@@ -452,6 +452,13 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
 def _execute(run: AnalysisRun) -> None:
     from analytics.selectors import build_analysis_dataset
 
+    if not user_may_see_run(run.created_by, run):
+        # Rights can be withdrawn between queueing and running; the dataset would then
+        # silently shrink to the sites still allowed, so refuse instead.
+        raise RunNotAllowed(
+            f"{run.created_by.get_username()} no longer holds analysis rights on every site "
+            "of this run's cohort."
+        )
     dataset = build_analysis_dataset(
         user=run.created_by,
         cohort=run.cohort,

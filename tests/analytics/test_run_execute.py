@@ -175,3 +175,14 @@ def test_a_run_whose_worker_died_starts_again_from_scratch(world, engine, patien
     assert not run.outputs.filter(name="half-written.pdf").exists()
     assert run.outputs.filter(kind=RunOutput.Kind.PDF).count() == 1
     assert run.provenance["attempts"] == 2
+
+
+def test_a_run_fails_if_its_author_lost_the_rights_before_it_ran(world, engine, patients):
+    run = queue_run(world.nt_investigator, world.nt_cohort)
+    world.nt_investigator.memberships.all().delete()
+
+    assert run_execute(run.pk) == RunStatus.FAILED
+
+    run.refresh_from_db()
+    assert "no longer holds analysis rights" in run.error
+    assert engine.calls == []
