@@ -274,7 +274,10 @@ def _progression_after_n_cycles(
     if not sessions:
         return INDETERMINATE, "", None, "no TACE session"
     if len(sessions) < n_cycles:
-        return _no_criterion(sessions, assessments, f"fewer than {n_cycles} TACE sessions")
+        # This rule does not look at adequacy, so unrecorded adequacy leaves the answer "no".
+        if not any(a.assessment_date > sessions[0].session_date for a in assessments):
+            return INDETERMINATE, "", None, "no imaging assessment after TACE"
+        return NOT_REFRACTORY, "", None, f"fewer than {n_cycles} TACE sessions"
     nth = sessions[n_cycles - 1].session_date
     for a in assessments:
         if a.assessment_date > nth and (a.response == "PD" or a.new_intrahepatic_lesion):

@@ -7,6 +7,7 @@ Lancet 2018;391:1163-73.
 
 import pytest
 
+from registry.choices import DrugClass, SystemicAgent
 from registry.derivations.drugs import (
     check_lenvatinib_dose,
     drug_class,
@@ -41,6 +42,14 @@ def test_every_crf_agent_has_its_class(agent, klass):
 def test_other_agent_has_no_derived_class():
     """CRF.md §4: "other" is not a listed agent; its class is not guessed."""
     assert drug_class("other") is None
+
+
+def test_every_agent_choice_but_other_has_a_class_among_the_drug_class_choices():
+    """CRF.md §4: the agent list of the form and the derivation agree (no agent left unclassed)."""
+    for agent in SystemicAgent.values:
+        if agent == SystemicAgent.OTHER:
+            continue
+        assert drug_class(agent) in DrugClass.values, agent
 
 
 def test_lenvatinib_59_9_kg_expects_8_mg():

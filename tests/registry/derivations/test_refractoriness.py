@@ -417,6 +417,17 @@ def test_n_cycles_fewer_sessions_than_n_is_not_refractory():
     assert "fewer than 3" in result.reason
 
 
+def test_n_cycles_ignores_unrecorded_adequacy():
+    """CRF.md §6 seed 000: progression after N cycles does not depend on adequacy."""
+    result = n_cycles([tace(0), tace(35, adequate=None)], [imaging(60, response="PD")])
+    assert result.status == NOT_REFRACTORY
+    result = n_cycles(
+        [tace(0), tace(35, adequate=None), tace(70, adequate=None)],
+        [imaging(100, response="PD")],
+    )
+    assert result.status == REFRACTORY
+
+
 def test_n_cycles_is_a_parameter():
     """CRF.md §6: the number of cycles is an analysis parameter (N = 2 here)."""
     result = n_cycles(three_taces(), [imaging(60, response="PD")], n=2)
