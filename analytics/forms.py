@@ -15,6 +15,11 @@ from analytics.services import (
     cohorts_visible_to,
 )
 
+REPORT_ARM_RULES = {
+    ReportTemplate.REPORT_A: ("systemic_alone", "local_plus_systemic"),
+    ReportTemplate.REPORT_B: ("tace_alone", "tace_pd1_mtt"),
+}
+
 
 class RunForm(forms.Form):
     title = forms.CharField(max_length=200, required=False)
@@ -54,7 +59,13 @@ class RunForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = cohorts_visible_to(user)
-        arms = {arm.rule: arm for arm in ArmDefinition.objects.all()}
+        # Latest version of each rule wins.
+        arms = {arm.rule: arm for arm in ArmDefinition.objects.order_by("version", "pk")}
+        # The page switches the arms to the chosen report's reference arms (plain JS).
+        self.default_arms = {
+            str(template): [arms[rule].pk for rule in rules if rule in arms]
+            for template, rules in REPORT_ARM_RULES.items()
+        }
         # Report A's arms as the starting point: the form should work without thinking.
         if "systemic_alone" in arms:
             self.fields["control_arm"].initial = arms["systemic_alone"].pk

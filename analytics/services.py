@@ -414,8 +414,7 @@ def run_execute(run_id: int) -> str:
             status=RunStatus.FAILED,
             error=_error_text(exc),
             finished_at=timezone.now(),
-            progress_message="Failed",
-        )
+        )  # progress_message is kept: it says which step failed
         if not isinstance(exc, Exception):
             raise  # SystemExit, KeyboardInterrupt: let the worker die and the task redeliver
         return RunStatus.FAILED

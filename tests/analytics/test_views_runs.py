@@ -202,3 +202,13 @@ def test_the_definitions_page_lists_cohorts_and_arms(client, world):
     assert "Nantong only" in page
     assert "Shanghai only" not in page
     assert "Local + systemic therapy" in page
+
+
+def test_the_form_knows_each_reports_reference_arms(client, world):
+    control, treatment = seed_arms()
+    client.force_login(world.nt_investigator)
+
+    response = client.get(reverse("analytics:run_new"))
+
+    assert response.context["form"].default_arms["report_a"] == [control.pk, treatment.pk]
+    assert 'id="default-arms"' in response.content.decode()
