@@ -151,18 +151,43 @@ class ReportContext:
         names = " and ".join(f"'{arm}'" for arm in empty)
         return f"the {'arms' if len(empty) > 1 else 'arm'} {names} {'have' if len(empty) > 1 else 'has'} no patients"
 
+    def matching_covariates(self) -> list[str]:
+        return [c for c in self.options.matching_covariates if c in self.frame.columns]
+
     def match(self) -> MatchResult:
         """The 1:1 propensity-score match of the treatment arm to the control arm (cached)."""
         if self._match is None:
-            covariates = [c for c in self.options.matching_covariates if c in self.frame.columns]
             self._match = propensity_match(
                 self.frame,
                 TREATMENT,
-                covariates,
+                self.matching_covariates(),
                 treated_value=1,
                 caliper_sd=self.options.caliper_sd,
             )
         return self._match
+
+    def matching_problem(self) -> str | None:
+        """Why no matched cohort can be formed (None when it can). Shared by the matching
+        section and the matched-cohort outcome sections so they never disagree."""
+        reason = self.empty_arm_reason()
+        if reason:
+            return reason
+        covariates = self.matching_covariates()
+        if not covariates:
+            return "none of the matching covariates is in the dataset"
+        result = self.match()
+        problems = [] if result.estimable else [str(result.reason)]
+        constant = [c for c in covariates if self.frame[c].nunique(dropna=True) < 2]
+        if constant:
+            # Collinear with the intercept: the model as chosen cannot be fitted, whatever
+            # the optimiser manages to return.
+            problems.append(
+                "the propensity model cannot include covariate(s) with a single value in "
+                f"the analysed patients: {', '.join(constant)}"
+            )
+        if not problems and result.n_pairs == 0:
+            problems.append(result.reason or "no pairs were formed")
+        return "; ".join(problems) or None
 
     def outcome_frame(self) -> tuple[pd.DataFrame | None, str | None]:
         """The patients whose outcomes are compared: the matched cohort in Report B.
@@ -171,10 +196,10 @@ class ReportContext:
         """
         if not self.use_matched_cohort:
             return self.frame, None
-        result = self.match()
-        if not result.estimable or result.n_pairs == 0:
-            return None, f"no matched cohort: {result.reason or 'no pairs were formed'}"
-        return result.matched(), None
+        problem = self.matching_problem()
+        if problem:
+            return None, f"no matched cohort ({problem})"
+        return self.match().matched(), None
 
 
 def prepare_frame(

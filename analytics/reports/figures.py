@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
 from analytics.reports.model import Figure
 from analytics.stats.survival import KaplanMeierResult
@@ -51,6 +53,21 @@ def to_bytes(figure: MplFigure) -> tuple[bytes, bytes]:
         figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
         figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
+
+
+LABEL_WRAP = 30  # characters per line of a y-axis or risk-table label
+CHAR_WIDTH_IN = 0.08  # approximate width of one 9 pt DejaVu Sans character, inches
+HR_TICKS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0)
+
+
+def _wrap(label: object) -> str:
+    return textwrap.fill(str(label), LABEL_WRAP)
+
+
+def _left_margin(labels: Sequence[str], width_in: float) -> float:
+    """Figure fraction that leaves room for the longest (wrapped) label on the left."""
+    longest = max((len(line) for label in labels for line in label.splitlines()), default=0)
+    return min(0.5, max(0.12, (longest * CHAR_WIDTH_IN + 0.25) / width_in))
 
 
 def _make(key: str, title: str, figure: MplFigure) -> Figure:
@@ -101,7 +118,8 @@ def kaplan_meier_figure(
         if annotation:
             axes.text(0.02, 0.04, annotation, transform=axes.transAxes, fontsize=8)
         _draw_risk_table(table, at_risk, times)
-        figure.subplots_adjust(left=0.2, right=0.96, top=0.93, bottom=0.06)
+        left = _left_margin([_wrap(arm) for arm in at_risk.index], 7.0)
+        figure.subplots_adjust(left=left, right=0.96, top=0.93, bottom=0.06)
     return _make(key, title, figure)
 
 
@@ -135,9 +153,9 @@ def _draw_risk_table(axes, at_risk: pd.DataFrame, times: Sequence[float]) -> Non
         for time, count in zip(times, at_risk.loc[arm].tolist(), strict=True):
             axes.text(time, y, str(int(count)), ha="center", va="center", fontsize=8, color=colour)
         axes.text(
-            -0.02,
+            -0.05,
             y,
-            str(arm),
+            _wrap(arm),
             transform=axes.get_yaxis_transform(),
             ha="right",
             va="center",
@@ -159,16 +177,17 @@ def forest_figure(key: str, title: str, rows: pd.DataFrame) -> Figure:
     """
     with matplotlib.rc_context(RC):
         n = max(len(rows), 1)
-        figure = _new_figure(8.0, 1.3 + 0.38 * n)
+        figure = _new_figure(9.0, 1.3 + 0.38 * n)
         axes = figure.add_subplot(1, 1, 1)
         y = np.arange(len(rows))[::-1]
         finite = rows[["hr", "lower", "upper"]].apply(np.isfinite).all(axis=1)
         finite &= (rows[["hr", "lower", "upper"]] > 0).all(axis=1)
         shown = rows[finite]
+        hr = shown["hr"].to_numpy(float)
         axes.errorbar(
-            shown["hr"],
+            hr,
             y[finite.to_numpy()],
-            xerr=[shown["hr"] - shown["lower"], shown["upper"] - shown["hr"]],
+            xerr=[hr - shown["lower"].to_numpy(float), shown["upper"].to_numpy(float) - hr],
             fmt="s",
             color=ARM_COLOURS[0],
             ecolor="#555555",
@@ -177,9 +196,17 @@ def forest_figure(key: str, title: str, rows: pd.DataFrame) -> Figure:
         )
         axes.axvline(1.0, color="#888888", linestyle="--", linewidth=1)
         axes.set_xscale("log")
-        axes.set_xlim(*_forest_limits(shown))
+        low, high = _forest_limits(shown)
+        axes.set_xlim(low, high)
+        # Plain HR ticks (0.5, 1, 2) read better than matplotlib's 10^x labels.
+        ticks = [t for t in HR_TICKS if low <= t <= high]
+        axes.xaxis.set_major_locator(FixedLocator(ticks))
+        axes.xaxis.set_minor_locator(NullLocator())
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.set_xticklabels([f"{t:g}" for t in ticks])
+        labels = [_wrap(label) for label in rows["label"]]
         axes.set_yticks(y)
-        axes.set_yticklabels(rows["label"].tolist())
+        axes.set_yticklabels(labels)
         axes.set_ylim(-0.7, len(rows) - 0.3)
         axes.set_xlabel("Hazard ratio (95% CI), log scale")
         axes.set_title(title, loc="left", fontsize=10)
@@ -187,7 +214,9 @@ def forest_figure(key: str, title: str, rows: pd.DataFrame) -> Figure:
             axes.text(
                 1.02, position, text, transform=axes.get_yaxis_transform(), va="center", fontsize=8
             )
-        figure.subplots_adjust(left=0.3, right=0.66, top=0.88, bottom=0.6 / (1.3 + 0.38 * n) + 0.08)
+        left = _left_margin(labels, 9.0)
+        height = 1.3 + 0.38 * n
+        figure.subplots_adjust(left=left, right=0.7, top=1 - 0.45 / height, bottom=0.6 / height)
     return _make(key, title, figure)
 
 
@@ -219,8 +248,9 @@ def love_figure(key: str, title: str, balance: pd.DataFrame) -> Figure:
         )
         axes.scatter(after, y, color=ARM_COLOURS[0], label="After matching")
         axes.axvline(BALANCE_THRESHOLD, color="#888888", linestyle="--", linewidth=1)
+        labels = [_wrap(label) for label in balance["label"]]
         axes.set_yticks(y)
-        axes.set_yticklabels(balance["label"].tolist())
+        axes.set_yticklabels(labels)
         axes.set_ylim(-0.7, len(balance) - 0.3)
         values = np.concatenate([before, after])
         finite = values[np.isfinite(values)]
@@ -228,5 +258,8 @@ def love_figure(key: str, title: str, balance: pd.DataFrame) -> Figure:
         axes.set_xlabel("Absolute standardized mean difference")
         axes.set_title(title, loc="left", fontsize=10)
         axes.legend(loc="lower right", frameon=False, fontsize=8)
-        figure.subplots_adjust(left=0.33, right=0.96, top=0.88)
+        height = 1.4 + 0.35 * n
+        figure.subplots_adjust(
+            left=_left_margin(labels, 6.5), right=0.96, top=1 - 0.4 / height, bottom=0.6 / height
+        )
     return _make(key, title, figure)

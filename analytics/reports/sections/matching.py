@@ -26,32 +26,13 @@ RESISTANT, NOT_RESISTANT = "refractory", "not_refractory"
 
 
 def build_matching(ctx: ReportContext) -> Section:
-    reason = ctx.empty_arm_reason()
-    if reason:
-        return unavailable(MATCHING_KEY, MATCHING_TITLE, f"no matching possible: {reason}")
-    covariates = [c for c in ctx.options.matching_covariates if c in ctx.frame.columns]
-    missing = [c for c in ctx.options.matching_covariates if c not in ctx.frame.columns]
+    covariates = ctx.matching_covariates()
+    missing = [c for c in ctx.options.matching_covariates if c not in covariates]
     notes = [f"Covariates not in the dataset, left out: {', '.join(missing)}."] if missing else []
-    if not covariates:
-        return unavailable(
-            MATCHING_KEY, MATCHING_TITLE, "none of the matching covariates is in the dataset", notes
-        )
-    constant = [c for c in covariates if ctx.frame[c].nunique(dropna=True) < 2]
-    if constant:
-        return unavailable(
-            MATCHING_KEY,
-            MATCHING_TITLE,
-            "the propensity model cannot be fitted: covariate(s) with a single value in the "
-            f"analysed patients: {', '.join(constant)}",
-            notes,
-        )
+    problem = ctx.matching_problem()
+    if problem:
+        return unavailable(MATCHING_KEY, MATCHING_TITLE, f"matching not possible: {problem}", notes)
     result = ctx.match()
-    if not result.estimable:
-        return unavailable(
-            MATCHING_KEY, MATCHING_TITLE, f"matching not possible: {result.reason}", notes
-        )
-    if result.n_pairs == 0:
-        return unavailable(MATCHING_KEY, MATCHING_TITLE, result.reason or "no pairs formed", notes)
     notes.append(
         "Propensity score: logistic regression of the treatment arm on "
         + ", ".join(covariate_label(ctx, c) for c in covariates)
