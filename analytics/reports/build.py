@@ -64,10 +64,11 @@ METHODS: dict[str, str] = {
     "the worst grade; any grade and grade ≥ 3 compared with Pearson χ².",
     "matching": "Propensity score from a logistic model of the arm on the chosen baseline "
     "covariates; 1:1 greedy nearest-neighbour matching on the logit of the score without "
-    "replacement, caliper 0.2 SD of the logit unless set otherwise; balance by standardized "
-    "mean differences before and after matching.",
-    "resistance": "TACE resistance rate per arm (progression after N TACE cycles) compared "
-    "with Pearson χ² without continuity correction.",
+    "replacement, {caliper}; balance by standardized mean differences before and after "
+    "matching.",
+    "resistance": "TACE resistance rate per arm (progression after the N-th TACE cycle, "
+    "rule set 'progression_after_n_cycles') compared with Pearson χ² without continuity "
+    "correction.",
     "matched_outcomes": "Outcomes are compared in the matched cohort; the Cox model of the arm "
     "uses a robust (sandwich) variance clustered on the matched pair.",
 }
@@ -173,6 +174,11 @@ def _safe_progress(progress: Progress | None) -> Progress:
     return report
 
 
+def _caliper_text(ctx: ReportContext) -> str:
+    caliper = ctx.options.caliper_sd
+    return "no caliper" if caliper is None else f"caliper {caliper:g} SD of the logit"
+
+
 def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
     """The methods paragraph, one sentence group per kind of analysis in the report."""
     text = [METHODS["general"]]
@@ -187,7 +193,7 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
         "resistance",
     ):
         if key in seen:
-            text.append(METHODS[key])
+            text.append(METHODS[key].format(caliper=_caliper_text(ctx)))
     if ctx.use_matched_cohort and seen & MATCHED_OUTCOME_SECTIONS:
         text.append(METHODS["matched_outcomes"])
     if "cox" in seen:

@@ -78,10 +78,16 @@ def _make(key: str, title: str, figure: MplFigure) -> Figure:
 # --- Kaplan–Meier --------------------------------------------------------------------------
 
 
+MAX_RISK_COLUMNS = 10  # more columns than this do not fit under a 7-inch plot
+
+
 def risk_times(max_time: float, step: float) -> list[float]:
-    """0, step, 2·step, … up to the longest follow-up (at least the origin)."""
+    """0, step, 2·step, … up to the longest follow-up (at least the origin); the step is
+    doubled until the table has at most ``MAX_RISK_COLUMNS`` columns."""
     if not math.isfinite(max_time) or max_time <= 0 or step <= 0:
         return [0.0]
+    while max_time / step >= MAX_RISK_COLUMNS:
+        step *= 2
     return [float(t) for t in np.arange(0.0, max_time + 1e-9, step)]
 
 

@@ -42,9 +42,19 @@ COLUMNS = ("Characteristic", "Category", "Test", "t/χ²/Z", "P", "Fisher's exac
 YES_NO_COLUMNS = ("chronic_hepatitis", "arteriovenous_fistula", "extrahepatic_blood_supply")
 
 
-def _baseline_data(frame: pd.DataFrame) -> pd.DataFrame:
+def bclc_source(ctx: ReportContext) -> str:
+    """The cohort's BCLC source ("used" or "derived"), as the selector codes ``bclc_c``."""
+    cohort = ctx.provenance.get("cohort")
+    source = cohort.get("bclc_source") if isinstance(cohort, dict) else None
+    return "derived" if source == "derived" else "used"
+
+
+def _baseline_data(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Categorical codes as the labels the table prints (0/1 flags → Yes/No)."""
     data = frame.copy()
+    if source == "derived" and "bclc_stage_derived" in data.columns:
+        # The cohort stages patients by the derived BCLC stage: show the same one.
+        data["bclc_stage"] = data["bclc_stage_derived"]
     for column in YES_NO_COLUMNS:
         if column in data.columns:
             data[column] = data[column].map({1.0: YES, 0.0: NO})
@@ -69,7 +79,8 @@ def build(ctx: ReportContext) -> Section:
     reason = ctx.empty_arm_reason()
     if reason:
         return unavailable(KEY, TITLE, f"baseline characteristics cannot be compared: {reason}")
-    data = _baseline_data(ctx.frame)
+    source = bclc_source(ctx)
+    data = _baseline_data(ctx.frame, source)
     specs = [_observed_levels(spec, data) for spec in ROWS if spec.column in data.columns]
     absent = [spec.label for spec in ROWS if spec.column not in data.columns]
     if not specs:
@@ -79,6 +90,11 @@ def build(ctx: ReportContext) -> Section:
     footnotes = [f"{k}. {FOOTNOTES[k]}" for k in sorted(footnote_keys)]
     notes = [f"Not in the dataset, so not shown: {', '.join(absent)}."] if absent else []
     notes += [f"{label}: test not estimable ({why})." for label, why in reasons]
+    notes.append(
+        "BCLC stage: the stage derived from the CRF (Reig 2022)."
+        if source == "derived"
+        else "BCLC stage: the stage used for treatment (a recorded override, else derived)."
+    )
     table = Table("baseline_table1", "Baseline characteristics by arm", frame, footnotes)
     return Section(KEY, TITLE, tables=[table], notes=notes)
 

@@ -23,7 +23,7 @@ def flow_frame(flow: list[dict[str, Any]], arms: tuple[str, str]) -> pd.DataFram
         by_arm = step.get("by_arm") or {}
         row: dict[str, object] = {
             "Step": str(step.get("step", "")),
-            "n": int(step.get("n", 0)),
+            "n": int(step.get("n") or 0),
             "Excluded (reason: n)": "; ".join(f"{r}: {n}" for r, n in excluded.items()),
         }
         row.update({arm: str(by_arm[arm]) if arm in by_arm else "" for arm in arms})

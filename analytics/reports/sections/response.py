@@ -105,7 +105,9 @@ def build_adverse_events(ctx: ReportContext) -> Section:
         rows.append(_row(ctx, label, "Any grade", ae.any_grade, ae.any_grade_test))
         rows.append(_row(ctx, label, "Grade ≥ 3", ae.grade_3_plus, ae.grade_3_plus_test))
     table = pd.DataFrame(rows).rename(columns={arm: ctx.arm_header(arm) for arm in arms})
-    notes = [] if codes else ["No adverse event of any CTCAE term was recorded."]
+    notes = (
+        [] if codes else ["No per-term adverse-event data: only the overall incidence is shown."]
+    )
     return Section(
         AE_KEY,
         AE_TITLE,

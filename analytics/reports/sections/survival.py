@@ -103,7 +103,7 @@ def _endpoint(
     section.figures.append(
         kaplan_meier_figure(
             f"{endpoint}_km",
-            f"{label} by arm",
+            f"{label} by arm" + (" (matched cohort)" if ctx.use_matched_cohort else ""),
             km,
             at_risk,
             ylabel=f"{label} probability",

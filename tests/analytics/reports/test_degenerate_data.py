@@ -135,3 +135,15 @@ def test_rows_of_other_arms_and_identifying_columns_are_dropped(cohort):
     flow = report.section("patient_flow")
     assert flow.table("patient_flow").frame["n"].iloc[-1] == len(cohort) - 5
     assert "5 row(s)" in flow.notes[0]
+
+
+def test_without_term_columns_only_the_overall_incidence_is_shown(cohort):
+    terms = [
+        c for c in cohort.columns if c.startswith("ae_") and c not in ("ae_any", "ae_grade3plus")
+    ]
+    report = make_report("custom", cohort.drop(columns=terms), sections=["adverse_events"])
+    section = report.section("adverse_events")
+    assert section.table("adverse_events").frame["Adverse event"].unique().tolist() == [
+        "Any adverse event"
+    ]
+    assert "only the overall incidence" in section.notes[0]

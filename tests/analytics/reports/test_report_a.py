@@ -175,3 +175,25 @@ def test_options_override_the_cox_covariates(cohort):
     )
     cox = table(report, "cox", "os_cox")
     assert cox.frame["Covariate"].tolist()[1:] == ["Age (years)", "Male gender"]
+
+
+def test_table1_follows_the_cohort_bclc_source(cohort):
+    """A cohort staged by the derived BCLC stage shows that stage in Table 1 too."""
+    frame = cohort.assign(bclc_stage="B", bclc_stage_derived=cohort["bclc_stage"])
+    provenance = {"cohort": {"bclc_source": "derived"}}
+    from analytics.reports import build_report
+
+    report = build_report(
+        "custom",
+        frame,
+        flow=[],
+        endpoint_exclusions={},
+        provenance=provenance,
+        control_arm=CONTROL,
+        treatment_arm=TREATMENT,
+        sections=["baseline"],
+    )
+    table1 = table(report, "baseline", "baseline_table1").frame
+    stages = table1.loc[table1["Category"].isin(["A", "B", "C"]), "Category"].tolist()
+    assert stages[-3:] == ["A", "B", "C"]
+    assert any("derived from the CRF" in n for n in report.section("baseline").notes)
