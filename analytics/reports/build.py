@@ -18,7 +18,7 @@ import pandas as pd
 from analytics.reports.context import ReportContext, ReportOptions, prepare_frame
 from analytics.reports.model import Report, Section
 from analytics.reports.sections import BUILDERS
-from analytics.reports.sections.common import unavailable
+from analytics.reports.sections.common import covariate_coding, covariate_label, unavailable
 from analytics.stats import METHODS_VERSION
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ def build_report(
 
     ``sections`` picks the sections of a custom report (and may narrow a named template);
     ``progress(pct, message)`` is called as sections complete. Raises ``ValueError`` only for
-    a programming error (unknown template, no sections, the same arm twice); data problems
+    a programming error (unknown template, no sections, the same arm twice, an option of the
+    wrong type); data problems
     give unavailable sections.
     """
     if template not in TEMPLATES:
@@ -197,8 +198,6 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
     if ctx.use_matched_cohort and seen & MATCHED_OUTCOME_SECTIONS:
         text.append(METHODS["matched_outcomes"])
     if "cox" in seen:
-        from analytics.reports.sections.common import covariate_coding, covariate_label
-
         coding = "; ".join(
             f"{covariate_label(ctx, c)}: {covariate_coding(ctx, c)}" for c in ctx.options.covariates
         )

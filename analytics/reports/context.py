@@ -149,7 +149,9 @@ class ReportContext:
         if not empty:
             return None
         names = " and ".join(f"'{arm}'" for arm in empty)
-        return f"the {'arms' if len(empty) > 1 else 'arm'} {names} {'have' if len(empty) > 1 else 'has'} no patients"
+        if len(empty) > 1:
+            return f"the arms {names} have no patients"
+        return f"the arm {names} has no patients"
 
     def matching_covariates(self) -> list[str]:
         return [c for c in self.options.matching_covariates if c in self.frame.columns]

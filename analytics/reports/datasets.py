@@ -154,6 +154,17 @@ def _write(writer: Callable[..., None], data: pd.DataFrame, suffix: str, **kwarg
         os.unlink(path)
 
 
+def _stata_value_labels(value_labels: dict[str, dict[float, str]]) -> dict[str, dict[float, str]]:
+    """Value labels Stata can store: pyreadstat names each label set ``<variable><n>`` (n counts
+    the labelled variables), and Stata refuses names over 32 characters, so a long variable
+    name keeps its variable label but not its value labels (its coding is in the dictionary)."""
+    kept: dict[str, dict[float, str]] = {}
+    for name, labels in value_labels.items():
+        if len(name) + len(str(len(kept))) <= MAX_NAME:
+            kept[name] = labels
+    return kept
+
+
 def dataset_files(frame: pd.DataFrame, dictionary: pd.DataFrame | None = None) -> dict[str, bytes]:
     """``analysis_dataset.csv``, ``data_dictionary.csv``, ``analysis_dataset.sav``, ``.dta``."""
     import pyreadstat
@@ -174,7 +185,7 @@ def dataset_files(frame: pd.DataFrame, dictionary: pd.DataFrame | None = None) -
         converted,
         ".dta",
         column_labels=_labels(described, STATA_LABEL_MAX),
-        variable_value_labels=value_labels,
+        variable_value_labels=_stata_value_labels(value_labels),
     )
     return {
         "analysis_dataset.csv": _csv(data),

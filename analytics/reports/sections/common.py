@@ -1,10 +1,8 @@
-"""Helpers shared by the section builders: unavailable sections, arm columns, labels."""
+"""Helpers shared by the section builders: unavailable sections, endpoints, labels."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-from analytics.reports.context import ReportContext
+from analytics.reports.context import COVARIATE_CODING, COVARIATE_LABELS, TREATMENT, ReportContext
 from analytics.reports.model import Section
 
 ENDPOINTS: dict[str, tuple[str, str, str]] = {
@@ -26,12 +24,8 @@ def unavailable(key: str, title: str, reason: str, notes: list[str] | None = Non
     return Section(key=key, title=title, notes=list(notes or []), unavailable=text)
 
 
-def missing_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    return [c for c in columns if c not in frame.columns]
-
-
 def exclusion_notes(ctx: ReportContext, endpoint: str) -> list[str]:
-    """ "Left out of <endpoint>: reason (n)" from the selector's endpoint exclusions."""
+    """Notes naming who was left out of an endpoint, from the selector's exclusions."""
     reasons = ctx.endpoint_exclusions.get(EXCLUSION_KEYS.get(endpoint, endpoint)) or {}
     if not reasons:
         return []
@@ -40,19 +34,13 @@ def exclusion_notes(ctx: ReportContext, endpoint: str) -> list[str]:
     return [f"Patients without {label} data: {parts}."]
 
 
-def rename_arms(frame: pd.DataFrame, ctx: ReportContext, data: pd.DataFrame) -> pd.DataFrame:
-    """Replace arm-name columns by "arm (n = N)" headers counted in ``data``."""
-    return frame.rename(columns={arm: ctx.arm_header(arm, data) for arm in ctx.arms})
-
-
 def p_phrase(text: str) -> str:
-    """ "P = 0.036" or "P < 0.001" from a formatted p."""
+    """A formatted p as a phrase: "P = 0.036" or "P < 0.001"."""
     return f"P {text}" if text.startswith("<") else f"P = {text}"
 
 
 def covariate_label(ctx: ReportContext, name: str) -> str:
-    from analytics.reports.context import COVARIATE_LABELS, TREATMENT
-
+    """The printed name of a model covariate; the arm indicator is named after the arms."""
     if name == TREATMENT:
         return f"{ctx.treatment_arm} (vs {ctx.control_arm})"
     return COVARIATE_LABELS.get(name, name)
@@ -60,8 +48,6 @@ def covariate_label(ctx: ReportContext, name: str) -> str:
 
 def covariate_coding(ctx: ReportContext, name: str) -> str:
     """The coding printed next to a covariate: the run's own record first (provenance)."""
-    from analytics.reports.context import COVARIATE_CODING, TREATMENT
-
     if name == TREATMENT:
         return f"{ctx.treatment_arm} = 1, {ctx.control_arm} = 0"
     for item in ctx.provenance.get("covariates") or []:
