@@ -47,11 +47,13 @@ class HardRange:
         low, high = spec.hard
         if not (low <= float(value) <= high):
             unit_text = f" {spec.unit}" if spec.unit else ""
-            raise ValidationError(
+            message = (
                 f"{spec.label} {fmt(value)}{unit_text} is outside the allowed range "
-                f"{describe(spec.label, spec.unit, spec.hard)}.",
-                code="hard_range",
-                params={"value": value},
+                f"{describe(spec.label, spec.unit, spec.hard)}."
+            )
+            # With params, Django %-formats the message: a "%" unit must be escaped.
+            raise ValidationError(
+                message.replace("%", "%%"), code="hard_range", params={"value": value}
             )
 
     def __eq__(self, other: object) -> bool:
