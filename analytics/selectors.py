@@ -20,26 +20,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from django.db.models import CharField, F, FloatField, Max, QuerySet, Value
+from django.db.models import CharField, F, FloatField, Max, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from analytics.arms import TreatmentRow, matches
+from analytics.arms import LOCAL_MODALITIES, TreatmentRow, matches
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
-from registry.derivations.response import (
-    best_overall_response,
-    disease_control,
-    objective_response,
-)
-from registry.derivations.survival import overall_survival, progression_free_survival
+from registry.derivations.survival import DAYS_PER_MONTH
 from registry.models import (
     AdverseEvent,
     FollowUp,
@@ -52,7 +47,6 @@ from registry.models import (
     SystemicTherapy,
     TaceSession,
 )
-from registry.services import index_series, response_series
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
@@ -78,7 +72,6 @@ PATIENT_FIELDS = {
     "bclc_stage": "bclc_stage",
     "bclc_stage_derived": "bclc_stage_derived",
     "up_to_seven_within": "up_to_seven_within",
-    "eligibility_flags": "eligibility_flags",
     "tumour_assessment__tumour_number": "tumour_number",
     "tumour_assessment__macrovascular_invasion": "macrovascular_invasion",
     "tumour_assessment__extrahepatic_spread": "extrahepatic_spread",
@@ -165,13 +158,9 @@ def build_analysis_dataset(
     flow.append(step)
 
     treatments = _treatments(patients, cutoff)
-    frame["arm"] = pd.Series(
-        [
-            _arm_of(treatments.get(pid, ()), index_date, control_arm, treatment_arm)
-            for pid, index_date in zip(frame["patient_id"], frame["index_date"], strict=True)
-        ],
-        index=frame.index,
-        dtype=object,
+    index_days = _days(frame["index_date"])
+    frame["arm"] = assign_arms(
+        treatments, frame["patient_id"], index_days, control_arm, treatment_arm
     )
     no_arm = frame["arm"].isna()
     arm_counts = frame.loc[~no_arm, "arm"].value_counts()
@@ -187,14 +176,14 @@ def build_analysis_dataset(
     )
     frame = frame.loc[~no_arm].reset_index(drop=True)
 
-    frame["tace_sessions"] = [
-        sum(1 for t in treatments.get(pid, ()) if t.modality == "tace")
-        for pid in frame["patient_id"]
-    ]
+    tace = treatments.loc[treatments["modality"] == "tace", "patient_id"].value_counts()
+    frame["tace_sessions"] = frame["patient_id"].map(tace).fillna(0).astype(int)
     exclusions: dict[str, dict[str, int]] = {}
-    frame, last_scan, last_any_scan = _add_response(frame, patients, cutoff, exclusions)
-    frame = _add_survival(frame, patients, cutoff, last_scan, last_any_scan, exclusions)
-    frame = _add_adverse_events(frame, patients, cutoff)
+    index_days = _days(frame["index_date"])
+    scans = _scans(patients)
+    frame, lines = _add_response(frame, scans, index_days, cutoff, exclusions)
+    frame = _add_survival(frame, patients, scans, lines, index_days, cutoff, exclusions)
+    frame = _add_adverse_events(frame, patients, index_days, cutoff)
     frame = _derive_covariates(frame, cohort)
     frame = _ordered(frame)
     leaked = IDENTIFYING_COLUMNS & set(frame.columns)
@@ -212,10 +201,22 @@ def visible_patients(user) -> QuerySet[Patient]:
     return patients if visible is None else patients.filter(site_id__in=visible)
 
 
+def _of(model, patients: QuerySet[Patient]) -> QuerySet:
+    """Rows of a child table belonging to the visible patients, as a sub-query (no id list).
+
+    When every patient is visible the filter is left out: it would only add a semi-join.
+    """
+    if not patients.query.where:
+        return model.objects.all()
+    return model.objects.filter(patient__in=patients)
+
+
 def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
     annotations = {f"_{column}": Cast(path, FloatField()) for path, column in FLOAT_FIELDS.items()}
     for rule_set in REFRACTORINESS_RULE_SETS:
         annotations[f"_refractory_{rule_set}"] = KT(f"tace_refractoriness__{rule_set}__status")
+    # As JSON text: almost every patient has "[]", which needs no decoding.
+    annotations["_eligibility_flags"] = Cast("eligibility_flags", TextField())
     rows = (
         patients.annotate(**annotations)
         .order_by("study_id")
@@ -225,8 +226,13 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         *PATIENT_FIELDS.values(),
         *FLOAT_FIELDS.values(),
         *(f"refractory_{rule_set}" for rule_set in REFRACTORINESS_RULE_SETS),
+        "eligibility_flags",
     ]
-    return pd.DataFrame.from_records(list(rows), columns=columns)
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    frame["eligibility_flags"] = [
+        json.loads(text) if text and text != "[]" else [] for text in frame["eligibility_flags"]
+    ]
+    return frame
 
 
 def _apply_cohort_filters(
@@ -237,7 +243,7 @@ def _apply_cohort_filters(
     Each excluded patient is counted once, under the first reason (in the order below) that
     excludes them, so the reasons add up to the number excluded.
     """
-    index = frame["index_date"]
+    index = pd.Series(_days(frame["index_date"]), index=frame.index)
     has_index = index.notna()
     reasons: dict[str, pd.Series] = {}
     site_ids = set(cohort.sites.values_list("id", flat=True))
@@ -245,16 +251,10 @@ def _apply_cohort_filters(
         reasons["site outside the cohort"] = ~frame["site_id"].isin(site_ids)
     reasons["no index date"] = ~has_index
     if cohort.index_date_from:
-        reasons["index date before the window"] = has_index & (
-            index.map(lambda d: d is not None and d < cohort.index_date_from)
-        )
+        reasons["index date before the window"] = index < _day(cohort.index_date_from)
     if cohort.index_date_to:
-        reasons["index date after the window"] = has_index & (
-            index.map(lambda d: d is not None and d > cohort.index_date_to)
-        )
-    reasons["index date after the data cut-off"] = has_index & (
-        index.map(lambda d: d is not None and d > cohort.cutoff_date)
-    )
+        reasons["index date after the window"] = index > _day(cohort.index_date_to)
+    reasons["index date after the data cut-off"] = index > _day(cohort.cutoff_date)
     if cohort.bclc_stages:
         column = "bclc_stage" if cohort.bclc_source == "used" else "bclc_stage_derived"
         which = "" if cohort.bclc_source == "used" else " (derived)"
@@ -271,9 +271,10 @@ def _apply_cohort_filters(
             status != "refractory"
         )
     if cohort.exclude_ineligible:
-        flags = frame["eligibility_flags"].map(lambda f: f or [])
-        for code in sorted({c for f in flags for c in f}):
-            reasons[f"ineligible: {code}"] = flags.map(lambda f, c=code: c in f)
+        flagged = {i: f for i, f in zip(frame.index, frame["eligibility_flags"], strict=True) if f}
+        for code in sorted({c for f in flagged.values() for c in f}):
+            hit = [i for i, f in flagged.items() if code in f]
+            reasons[f"ineligible: {code}"] = pd.Series(frame.index.isin(hit), index=frame.index)
 
     excluded = pd.Series(False, index=frame.index)
     counts: dict[str, int] = {}
@@ -295,195 +296,323 @@ TREATMENT_SOURCES = (
 )
 
 
-def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> dict[int, list[TreatmentRow]]:
-    """Every treatment row started by the cut-off, in one UNION query."""
+def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
+    """Every treatment row started by the cut-off, in one UNION query.
+
+    Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class.
+    """
     parts = []
     for model, modality in TREATMENT_SOURCES:
         drug = F("drug_class") if model is SystemicTherapy else Value("", CharField())
         parts.append(
-            model.objects.filter(patient__in=patients, start_date__lte=cutoff)
+            _of(model, patients)
+            .filter(start_date__lte=cutoff)
             .annotate(_modality=Value(modality, CharField()), _drug=drug)
-            .values_list("patient_id", "_modality", "start_date", "_drug", "intent")
+            .values_list("patient_id", "_modality", "start_date", "_drug")
             .order_by()
         )
-    rows: dict[int, list[TreatmentRow]] = defaultdict(list)
-    for patient_id, modality, start, drug, intent in parts[0].union(*parts[1:], all=True):
-        rows[patient_id].append(TreatmentRow(modality, _as_date(start), drug or "", intent))
-    return rows
+    rows = list(parts[0].union(*parts[1:], all=True))
+    frame = pd.DataFrame.from_records(
+        rows, columns=["patient_id", "modality", "start_date", "drug_class"]
+    )
+    frame["day"] = _days(frame["start_date"])
+    frame["drug_class"] = frame["drug_class"].fillna("")
+    return frame.drop(columns=["start_date"])
 
 
-def _arm_of(treatments, index_date, control: ArmDefinition, treatment: ArmDefinition) -> str | None:
-    # The compared arm is tested first: a combination patient also satisfies "systemic".
-    if matches(
-        treatment.rule, treatments, window_days=treatment.window_days, index_date=index_date
+# --- arms ------------------------------------------------------------------------------------
+
+
+def assign_arms(
+    treatments: pd.DataFrame,
+    patient_ids: pd.Series,
+    index_days: np.ndarray,
+    control: ArmDefinition,
+    treatment: ArmDefinition,
+) -> pd.Series:
+    """The arm name of each patient, or None; the compared arm is tested first (a combination
+    patient also satisfies "systemic").
+
+    The rules of ``analytics.arms`` evaluated for all patients at once (``rule_matches``);
+    ``tests/analytics/test_dataset_arms.py`` checks them against ``analytics.arms.matches``.
+    """
+    compared = rule_matches(
+        treatment.rule, treatment.window_days, treatments, patient_ids, index_days
+    )
+    reference = rule_matches(control.rule, control.window_days, treatments, patient_ids, index_days)
+    arms = np.where(compared, treatment.name, np.where(reference, control.name, None))
+    return pd.Series(arms, index=patient_ids.index, dtype=object)
+
+
+def rule_matches(
+    rule: str,
+    window_days: int,
+    treatments: pd.DataFrame,
+    patient_ids: pd.Series,
+    index_days: np.ndarray,
+) -> np.ndarray:
+    """Boolean per patient: does the patient's treatment history satisfy ``rule``?"""
+    index = pd.Series(index_days, index=patient_ids.to_numpy())
+    rows = treatments[treatments["patient_id"].isin(index.index)]
+    day = rows["day"].to_numpy()
+    systemic = (rows["modality"] == "systemic").to_numpy()
+
+    def any_per_patient(mask: np.ndarray) -> np.ndarray:
+        hit = set(rows["patient_id"].to_numpy()[mask])
+        return patient_ids.isin(hit).to_numpy()
+
+    if rule in ("systemic_alone", "local_plus_systemic"):
+        anchor = rows["patient_id"].map(index).to_numpy()
+        within = (day >= anchor) & (day <= anchor + window_days)
+        systemic_in = any_per_patient(systemic & within)
+        local_in = any_per_patient(rows["modality"].isin(LOCAL_MODALITIES).to_numpy() & within)
+        return systemic_in & (local_in if rule == "local_plus_systemic" else ~local_in)
+    if rule in ("tace_alone", "tace_pd1_mtt"):
+        first_tace = rows.loc[rows["modality"] == "tace"].groupby("patient_id")["day"].min()
+        has_tace = patient_ids.isin(first_tace.index).to_numpy()
+        anchor = rows["patient_id"].map(first_tace).to_numpy()
+        within = systemic & (day >= anchor) & (day <= anchor + window_days)
+        if rule == "tace_alone":
+            return has_tace & ~any_per_patient(within)
+        drug = rows["drug_class"]
+        pd1 = any_per_patient(within & drug.isin(("pd1", "pdl1")).to_numpy())
+        tki = any_per_patient(within & (drug == "tki").to_numpy())
+        return has_tace & pd1 & tki
+    return _rule_matches_per_patient(rule, window_days, rows, patient_ids, index_days)
+
+
+def _rule_matches_per_patient(rule, window_days, rows, patient_ids, index_days) -> np.ndarray:
+    """Any other rule of ``analytics.arms``, applied patient by patient."""
+    histories: dict[int, list[TreatmentRow]] = defaultdict(list)
+    for pid, modality, day, drug in zip(
+        rows["patient_id"], rows["modality"], rows["day"], rows["drug_class"], strict=True
     ):
-        return treatment.name
-    if matches(control.rule, treatments, window_days=control.window_days, index_date=index_date):
-        return control.name
-    return None
+        histories[pid].append(TreatmentRow(modality, _date_of(day), drug))
+    return np.array(
+        [
+            matches(rule, histories.get(pid, []), window_days=window_days, index_date=_date_of(i))
+            for pid, i in zip(patient_ids, index_days, strict=True)
+        ],
+        dtype=bool,
+    )
 
 
-class _Scan(NamedTuple):
-    pk: int
-    assessment_date: dt.date
-    is_baseline: bool
-    response: str
+# --- response, survival, adverse events ------------------------------------------------------
+
+RESPONSE_RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
+
+
+def _scans(patients) -> pd.DataFrame:
+    rows = (
+        _of(ImagingAssessment, patients)
+        .values_list("patient_id", "assessment_date", "is_baseline", "response")
+        .order_by()
+    )
+    scans = pd.DataFrame.from_records(
+        list(rows), columns=["patient_id", "assessment_date", "is_baseline", "response"]
+    )
+    scans["day"] = _days(scans["assessment_date"])
+    scans["is_baseline"] = scans["is_baseline"].astype(bool)
+    return scans.drop(columns=["assessment_date"])
+
+
+def studied_line_responses(
+    scans: pd.DataFrame, patient_ids: pd.Series, index_days: np.ndarray, cutoff_day: float
+) -> pd.DataFrame:
+    """Best overall response, first PD and last follow-up scan of the studied line by the cut-off.
+
+    The studied line is ``registry.services.index_series``: the latest baseline scan on or
+    before the index date (else the first baseline) and the follow-ups after it, up to the next
+    baseline (a follow-up on the day of a baseline belongs to that baseline's series). Only
+    follow-ups dated by the cut-off count. ``tests/analytics/test_dataset_endpoints.py`` checks
+    this against the registry's own functions. Returns one row per patient id (index):
+    best_response, first_pd_day, last_scan_day.
+    """
+    index = pd.Series(index_days, index=patient_ids.to_numpy())
+    baselines = scans.loc[scans["is_baseline"], ["patient_id", "day"]]
+    baselines = baselines[baselines["patient_id"].isin(index.index)]
+    before = baselines[baselines["day"] <= baselines["patient_id"].map(index)]
+    governing = (
+        before.groupby("patient_id")["day"]
+        .max()
+        .combine_first(baselines.groupby("patient_id")["day"].min())
+    )
+    later = baselines[baselines["day"] > baselines["patient_id"].map(governing)]
+    following = later.groupby("patient_id")["day"].min()
+    follow_ups = scans.loc[~scans["is_baseline"]]
+    start = follow_ups["patient_id"].map(governing)
+    end = follow_ups["patient_id"].map(following).fillna(np.inf)
+    day = follow_ups["day"]
+    line = follow_ups[(day >= start) & (day < end) & (day <= cutoff_day)]
+    rank = line["response"].map(RESPONSE_RANK)
+    by_patient = line.assign(rank=rank).groupby("patient_id")
+    best = by_patient["rank"].min().map({v: k for k, v in RESPONSE_RANK.items()})
+    first_pd = line[line["response"] == "PD"].groupby("patient_id")["day"].min()
+    result = pd.DataFrame(index=patient_ids.to_numpy())
+    result["best_response"] = best.reindex(result.index).astype(object)
+    result["best_response"] = result["best_response"].where(result["best_response"].notna(), None)
+    result["first_pd_day"] = first_pd.reindex(result.index)
+    result["last_scan_day"] = by_patient["day"].max().reindex(result.index)
+    return result
 
 
 def _add_response(
-    frame: pd.DataFrame, patients, cutoff: dt.date, exclusions: dict
-) -> tuple[pd.DataFrame, dict[int, dt.date], dict[int, dt.date]]:
-    """Best overall response of the studied treatment line at the cut-off.
-
-    The line's scans are those of ``registry.services.index_series`` (the latest baseline scan
-    on or before the index date and its follow-ups), as for the patient's stored best
-    response, but only the follow-ups dated by the cut-off count. The per-assessment
-    responses are the registry's, derived on every save. Returns the frame, the last
-    follow-up scan of the line by the cut-off (PFS censoring) and the last scan of any kind
-    (a day the patient was known alive, for OS).
-    """
-    rows = (
-        ImagingAssessment.objects.filter(patient__in=patients)
-        .values_list("patient_id", "id", "assessment_date", "is_baseline", "response")
-        .order_by()
-    )
-    scans: dict[int, list[_Scan]] = defaultdict(list)
-    last_any: dict[int, dt.date] = {}
-    for patient_id, pk, day, is_baseline, response in rows:
-        day = _as_date(day)
-        scans[patient_id].append(_Scan(pk, day, bool(is_baseline), response or ""))
-        if patient_id not in last_any or day > last_any[patient_id]:
-            last_any[patient_id] = day
-    best, first_pd = [], []
-    last_scan: dict[int, dt.date] = {}
-    for patient_id, index_date in zip(frame["patient_id"], frame["index_date"], strict=True):
-        follow_ups = _studied_follow_ups(scans.get(patient_id, ()), index_date, cutoff)
-        best.append(best_overall_response(a.response for a in follow_ups))
-        first_pd.append(next((a.assessment_date for a in follow_ups if a.response == "PD"), None))
-        if follow_ups:
-            last_scan[patient_id] = follow_ups[-1].assessment_date
+    frame: pd.DataFrame, scans: pd.DataFrame, index_days, cutoff: dt.date, exclusions: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    lines = studied_line_responses(scans, frame["patient_id"], index_days, _day(cutoff))
+    best = lines["best_response"].to_numpy()
     frame["best_response"] = pd.Series(best, index=frame.index, dtype=object)
-    frame["objective_response"] = [_flag(objective_response(b)) for b in best]
-    frame["disease_control"] = [_flag(disease_control(b)) for b in best]
-    frame["imaging_progression_date"] = pd.Series(first_pd, index=frame.index, dtype=object)
-    missing = sum(1 for b in best if b is None)
+    known = pd.notna(best)
+    frame["objective_response"] = np.where(known, np.isin(best, ("CR", "PR")), np.nan)
+    frame["disease_control"] = np.where(known, np.isin(best, ("CR", "PR", "SD")), np.nan)
+    frame["objective_response"] = frame["objective_response"].astype(float)
+    frame["disease_control"] = frame["disease_control"].astype(float)
+    frame["imaging_progression_date"] = _dates(lines["first_pd_day"].to_numpy())
+    missing = int((~known).sum())
     if missing:
         exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
-    return frame, last_scan, last_any
+    return frame, lines
 
 
-def _studied_follow_ups(scans, index_date: dt.date, cutoff: dt.date) -> list[_Scan]:
-    if not scans:
-        return []
-    ordered = sorted(scans, key=lambda a: (a.assessment_date, not a.is_baseline, a.pk))
-    studied = index_series(_IndexDate(index_date), response_series(ordered))
-    if studied is None:
-        return []
-    return [a for a in studied[1] if a.assessment_date <= cutoff]
+def survival_at_cutoff(
+    *,
+    index_day: np.ndarray,
+    death_day: np.ndarray,
+    last_alive_day: np.ndarray,
+    progression_day: np.ndarray,
+    last_imaging_day: np.ndarray,
+    cutoff_day: float,
+) -> pd.DataFrame:
+    """OS and PFS of ``registry.derivations.survival`` for whole columns of day numbers (NaN:
+    missing); ``tests/analytics/test_dataset_endpoints.py`` checks it against the pure
+    functions row by row. Columns: os_days, os_event, os_reason, pfs_days, pfs_event,
+    pfs_reason (reason: why the time is unknown, else "")."""
+    n = len(index_day)
+    no_index = np.isnan(index_day)
 
+    def finish(end, event, unknown, reason_unknown):
+        before = ~unknown & (end < index_day)
+        days = np.where(unknown | before, np.nan, end - index_day)
+        events = np.where(unknown | before, np.nan, event.astype(float))
+        reason = np.full(n, "", dtype=object)
+        reason[unknown] = reason_unknown[unknown]
+        reason[before] = "end date before the index date"
+        reason[no_index] = "no index date"
+        return days, events, reason
 
-class _IndexDate(NamedTuple):
-    index_date: dt.date | None
+    died = death_day <= cutoff_day  # NaN compares False
+    died_after = death_day > cutoff_day
+    no_follow_up = ~died & ~died_after & np.isnan(last_alive_day)
+    os_end = np.where(
+        died, death_day, np.where(died_after, cutoff_day, np.fmin(last_alive_day, cutoff_day))
+    )
+    os_days, os_event, os_reason = finish(
+        os_end,
+        died,
+        no_index | no_follow_up,
+        np.full(n, "no follow-up after the index date", dtype=object),
+    )
+    seen = [np.where(d <= cutoff_day, d, np.nan) for d in (progression_day, death_day)]
+    event_day = np.fmin(*seen)
+    progressed = ~np.isnan(event_day)
+    no_imaging = ~progressed & np.isnan(last_imaging_day)
+    pfs_end = np.where(progressed, event_day, np.fmin(last_imaging_day, cutoff_day))
+    pfs_days, pfs_event, pfs_reason = finish(
+        pfs_end,
+        progressed,
+        no_index | no_imaging,
+        np.full(n, "no imaging assessment after the index date", dtype=object),
+    )
+    return pd.DataFrame(
+        {
+            "os_days": os_days,
+            "os_event": os_event,
+            "os_reason": os_reason,
+            "pfs_days": pfs_days,
+            "pfs_event": pfs_event,
+            "pfs_reason": pfs_reason,
+        }
+    )
 
 
 def _add_survival(
     frame: pd.DataFrame,
     patients,
+    scans: pd.DataFrame,
+    lines: pd.DataFrame,
+    index_days: np.ndarray,
     cutoff: dt.date,
-    last_scan: dict[int, dt.date],
-    last_any_scan: dict[int, dt.date],
     exclusions: dict,
 ) -> pd.DataFrame:
-    """OS and PFS time (months) and event at the cut-off (``registry.derivations.survival``)."""
-    last_alive = dict(
-        FollowUp.objects.filter(patient__in=patients, vital_status="alive")
-        .values("patient_id")
-        .annotate(d=Max("contact_date"))
-        .values_list("patient_id", "d")
-        .order_by()
+    """OS and PFS time (months) and event at the cut-off."""
+    ids = frame["patient_id"]
+    last_alive = pd.DataFrame.from_records(
+        list(
+            _of(FollowUp, patients)
+            .filter(vital_status="alive")
+            .values("patient_id")
+            .annotate(d=Max("contact_date"))
+            .values_list("patient_id", "d")
+            .order_by()
+        ),
+        columns=["patient_id", "d"],
     )
+    alive_day = ids.map(pd.Series(_days(last_alive["d"]), index=last_alive["patient_id"]))
     # Any scan is a day the patient was known alive, also one after the cut-off.
-    progression: dict[int, list[dt.date]] = defaultdict(list)
-    for patient_id, day in ProgressionEvent.objects.filter(
-        patient__in=patients, event_date__lte=cutoff
-    ).values_list("patient_id", "event_date"):
-        progression[patient_id].append(_as_date(day))
-
-    os_time, os_event, pfs_time, pfs_event, progressed = [], [], [], [], []
-    os_missing: dict[str, int] = defaultdict(int)
-    pfs_missing: dict[str, int] = defaultdict(int)
-    death_dates = []
-    for pid, index_date, death, imaging_pd in zip(
-        frame["patient_id"],
-        frame["index_date"],
-        frame["death_date"],
-        frame["imaging_progression_date"],
-        strict=True,
-    ):
-        death = _as_date(death)
-        alive_days = [_as_date(d) for d in (last_alive.get(pid), last_any_scan.get(pid)) if d]
-        os = overall_survival(
-            index_date=index_date,
-            death_date=death,
-            last_known_alive_date=max(alive_days, default=None),
-            cutoff_date=cutoff,
-        )
-        candidates = [d for d in progression.get(pid, ()) if d >= index_date]
-        if imaging_pd is not None:
-            candidates.append(imaging_pd)
-        first_progression = min(candidates, default=None)
-        pfs = progression_free_survival(
-            index_date=index_date,
-            progression_date=first_progression,
-            death_date=death,
-            last_adequate_imaging_date=last_scan.get(pid),
-            cutoff_date=cutoff,
-        )
-        for result, times, events, missing in (
-            (os, os_time, os_event, os_missing),
-            (pfs, pfs_time, pfs_event, pfs_missing),
-        ):
-            times.append(result.time_months)
-            events.append(_flag(result.event))
-            if result.time_months is None:
-                missing[result.censor_reason] += 1
-        progressed.append(first_progression)
-        death_dates.append(death if death is not None and death <= cutoff else None)
-    frame["os_months"] = pd.Series(os_time, index=frame.index, dtype=float)
-    frame["os_event"] = pd.Series(os_event, index=frame.index, dtype=float)
-    frame["pfs_months"] = pd.Series(pfs_time, index=frame.index, dtype=float)
-    frame["pfs_event"] = pd.Series(pfs_event, index=frame.index, dtype=float)
-    frame["progression_date"] = pd.Series(progressed, index=frame.index, dtype=object)
+    scan_day = ids.map(scans.groupby("patient_id")["day"].max())
+    known_alive = np.fmax(alive_day.to_numpy(dtype=float), scan_day.to_numpy(dtype=float))
+    events = pd.DataFrame.from_records(
+        list(
+            _of(ProgressionEvent, patients)
+            .filter(event_date__lte=cutoff)
+            .values_list("patient_id", "event_date")
+        ),
+        columns=["patient_id", "event_date"],
+    )
+    events["day"] = _days(events["event_date"])
+    index = pd.Series(index_days, index=ids.to_numpy())
+    events = events[events["day"] >= events["patient_id"].map(index)]
+    recorded = ids.map(events.groupby("patient_id")["day"].min()).to_numpy(dtype=float)
+    progression = np.fmin(recorded, lines["first_pd_day"].to_numpy(dtype=float))
+    cutoff_day = _day(cutoff)
+    death_day = _days(frame["death_date"])
+    result = survival_at_cutoff(
+        index_day=index_days,
+        death_day=death_day,
+        last_alive_day=known_alive,
+        progression_day=progression,
+        last_imaging_day=lines["last_scan_day"].to_numpy(dtype=float),
+        cutoff_day=cutoff_day,
+    )
+    frame["os_months"] = result["os_days"].to_numpy() / DAYS_PER_MONTH
+    frame["os_event"] = result["os_event"].to_numpy()
+    frame["pfs_months"] = result["pfs_days"].to_numpy() / DAYS_PER_MONTH
+    frame["pfs_event"] = result["pfs_event"].to_numpy()
+    frame["progression_date"] = _dates(np.where(progression <= cutoff_day, progression, np.nan))
     # A death after the cut-off is not seen.
-    seen = pd.Series(death_dates, index=frame.index, dtype=object)
-    frame["death_cause"] = frame["death_cause"].where(seen.notna(), None)
-    frame["death_date"] = seen
-    if os_missing:
-        exclusions["overall survival"] = dict(os_missing)
-    if pfs_missing:
-        exclusions["progression-free survival"] = dict(pfs_missing)
+    seen = death_day <= cutoff_day
+    frame["death_date"] = frame["death_date"].where(seen, None)
+    frame["death_cause"] = frame["death_cause"].where(seen, None)
+    for endpoint, column in (("overall survival", "os"), ("progression-free survival", "pfs")):
+        reasons = result.loc[result[f"{column}_days"].isna(), f"{column}_reason"].value_counts()
+        if len(reasons):
+            exclusions[endpoint] = {str(k): int(v) for k, v in reasons.items()}
     return frame
 
 
-def _add_adverse_events(frame: pd.DataFrame, patients, cutoff: dt.date) -> pd.DataFrame:
+def _add_adverse_events(frame: pd.DataFrame, patients, index_days, cutoff: dt.date) -> pd.DataFrame:
     """Worst CTCAE grade per term of the events with onset from the index date to the cut-off."""
     events = pd.DataFrame.from_records(
         list(
-            AdverseEvent.objects.filter(patient__in=patients, onset_date__lte=cutoff).values_list(
-                "patient_id", "term__code", "grade", "onset_date"
-            )
+            _of(AdverseEvent, patients)
+            .filter(onset_date__lte=cutoff)
+            .values_list("patient_id", "term__code", "grade", "onset_date")
         ),
         columns=["patient_id", "term", "grade", "onset_date"],
     )
-    index_of = dict(zip(frame["patient_id"], frame["index_date"], strict=True))
-    if not events.empty:
-        starts = events["patient_id"].map(index_of)
-        keep = [
-            start is not None and not _is_missing(start) and _as_date(onset) >= start
-            for start, onset in zip(starts, events["onset_date"], strict=True)
-        ]
-        events = events.loc[keep]
     ids = frame["patient_id"]
+    index = pd.Series(index_days, index=ids.to_numpy())
+    events = events[_days(events["onset_date"]) >= events["patient_id"].map(index).to_numpy()]
     frame["ae_any"] = ids.isin(events["patient_id"]).astype(int)
     frame["ae_grade3plus"] = ids.isin(events.loc[events["grade"] >= 3, "patient_id"]).astype(int)
     if not events.empty:
@@ -526,14 +655,15 @@ def _derive_covariates(frame: pd.DataFrame, cohort: CohortDefinition) -> pd.Data
         "extrahepatic_blood_supply",
         "extrahepatic_spread",
     ):
-        frame[column] = frame[column].map(_flag).astype(float)
-    frame["macrovascular_invasion"] = (
-        frame["macrovascular_invasion"]
-        .map(lambda v: np.nan if _is_missing(v) else float(v not in ("", "none")))
-        .astype(float)
+        # True / False / None -> 1.0 / 0.0 / NaN
+        frame[column] = pd.to_numeric(frame[column].astype(object), errors="coerce").astype(float)
+    invasion = frame["macrovascular_invasion"]
+    frame["macrovascular_invasion"] = np.where(
+        invasion.isna(), np.nan, (~invasion.isin(("", "none"))).astype(float)
     )
     for column in ("albi_grade", "child_pugh_class", "bclc_stage", "bclc_stage_derived"):
-        frame[column] = frame[column].map(lambda v: None if _is_missing(v) or v == "" else v)
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna() & (values != ""), None)
     return frame
 
 
@@ -564,31 +694,67 @@ def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
-def _as_date(value):
-    """A ``datetime.date`` from what a backend returns (SQLite UNION rows come back as text)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value.date() if isinstance(value, dt.datetime) else None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return None if _is_missing(value) else value
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _days(values) -> np.ndarray:
+    """Days since 1970-01-01 as floats (NaN when missing) from dates, ISO text or None."""
+    array = np.asarray(pd.Series(values, dtype=object).to_numpy(), dtype=object)
+    if len(array) == 0:
+        return np.array([], dtype=float)
+    as_dates = pd.to_datetime(pd.Series(array), errors="coerce")
+    days = (as_dates - pd.Timestamp("1970-01-01")).dt.days
+    return days.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _day(value: dt.date) -> float:
+    return float((value - dt.date(1970, 1, 1)).days)
+
+
+def _date_of(day: float) -> dt.date | None:
+    return (
+        None if day is None or np.isnan(day) else dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
+    )
+
+
+def _dates(days: np.ndarray) -> pd.Series:
+    """Python dates (object column, None when missing) from day numbers."""
+    days = np.asarray(days, dtype=float)
+    out = np.full(len(days), None, dtype=object)
+    known = ~np.isnan(days)
+    if known.any():
+        stamps = (EPOCH + days[known].astype("int64")).astype("datetime64[D]").astype(object)
+        out[known] = stamps
+    return pd.Series(out, dtype=object)
 
 
 def _is_missing(value) -> bool:
     return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
-def _flag(value) -> float:
-    """1.0 / 0.0 for a yes/no value, NaN when unknown."""
-    return np.nan if _is_missing(value) else float(bool(value))
-
-
 def dataset_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of the dataset's CSV text: the same data gives the same hash on any machine."""
-    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+    """SHA-256 of a canonical encoding of the dataset: the same data gives the same hash on any
+    machine and with any row-processing order (rows are in study-id order).
+
+    Per column, in order: its name, then numbers as little-endian float64 (NaN as one fixed
+    pattern) or, for other columns, each value's text (``None``/NaN as an empty field) joined
+    by the unit separator. Faster than hashing CSV text, which dominates on 100,000 rows.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"rows={len(frame)}".encode())
+    for name in frame.columns:
+        values = frame[name]
+        digest.update(b"\x1e" + str(name).encode())
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            numbers = values.to_numpy(dtype="<f8", na_value=np.nan)
+            numbers = np.where(np.isnan(numbers), np.nan, numbers + 0.0)  # one NaN, no -0.0
+            digest.update(numbers.tobytes())
+        else:
+            texts = values.astype(object).where(values.notna(), "").astype(str)
+            digest.update("\x1f".join(texts.tolist()).encode())
+    return digest.hexdigest()
 
 
 __all__ = [
