@@ -232,7 +232,7 @@ def run_parameters(
     return {
         "template": template,
         "sections": sections,
-        "cohort": {"id": cohort.pk, "site_ids": cohort_site_ids(cohort), **cohort.describe()},
+        "cohort": _cohort_parameters(cohort),
         "control_arm": {"id": control_arm.pk, **control_arm.describe()},
         "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
         "cutoff_date": cohort.cutoff_date.isoformat(),
@@ -260,6 +260,14 @@ def run_parameters(
         },
         "options": options,
     }
+
+
+def _cohort_parameters(cohort: CohortDefinition) -> dict[str, Any]:
+    described = {"id": cohort.pk, "site_ids": cohort_site_ids(cohort), **cohort.describe()}
+    if not described["site_ids"]:
+        # Only registry-wide investigators may run such a cohort, so it is every site.
+        described["sites"] = "all sites (registry-wide)"
+    return described
 
 
 @transaction.atomic

@@ -139,3 +139,9 @@ def test_a_user_sees_only_runs_over_sites_within_their_rights(world):
     assert set(runs_visible_to(world.sh_investigator)) == {sh_run}
     assert set(runs_visible_to(world.investigator)) == {nt_run, sh_run, both_run, all_run}
     assert not runs_visible_to(world.nt_data_manager).exists()
+
+
+def test_a_cohort_without_sites_is_recorded_as_registry_wide(world):
+    run = queue_run(world.investigator, world.all_cohort)
+
+    assert run.parameters["cohort"]["sites"] == "all sites (registry-wide)"
