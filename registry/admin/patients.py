@@ -29,6 +29,7 @@ from registry.access import Action
 from registry.choices import FlagStatus, RecordStatus, RefractorinessRuleSet
 from registry.derivations.survival import overall_survival, progression_free_survival
 from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonForm
+from registry.forms.patients import reason_field
 from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
 
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
@@ -350,15 +351,12 @@ class PatientAdmin(RegistryModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if (
-            obj is not None
-            and obj.status != RecordStatus.DRAFT
-            and "change_reason" in form.base_fields
-        ):
-            form.base_fields["change_reason"].required = True
-            form.base_fields[
-                "change_reason"
-            ].help_text = f"Required: this record is {obj.get_status_display().lower()}."
+        if obj is not None and obj.status != RecordStatus.DRAFT:
+            # A new field object: the declared one is shared by every form class built from it.
+            form.base_fields["change_reason"] = reason_field(
+                required=True,
+                help_text=f"Required: this record is {obj.get_status_display().lower()}.",
+            )
         return form
 
     def get_changeform_initial_data(self, request):

@@ -91,3 +91,30 @@ def test_nobody_deletes_a_patient_in_the_admin(client_for, manager, patient):
 
     assert client_for(manager).post(url, {"post": "yes"}).status_code == 403
     assert Patient.objects.filter(pk=patient.pk).exists()
+
+
+def test_a_complete_record_needs_a_reason_for_change(client_for, manager, patient):
+    complete_case(patient)
+    services.patient_mark_complete(patient=patient, user=manager)
+    client = client_for(manager)
+    data = page_data(client.get(change_url(patient)))
+    data.update(body_weight_kg="70.0", change_reason="")
+
+    response = client.post(change_url(patient), data)
+
+    patient.refresh_from_db()
+    assert "change_reason" in response.context["adminform"].form.errors
+    assert patient.body_weight_kg == 65
+
+
+def test_opening_a_complete_record_does_not_make_enrolment_need_a_reason(
+    client_for, manager, patient
+):
+    complete_case(patient)
+    services.patient_mark_complete(patient=patient, user=manager)
+    client = client_for(manager)
+    client.get(change_url(patient))
+
+    response = client.get("/admin/registry/patient/add/")
+
+    assert response.context["adminform"].form.fields["change_reason"].required is False
