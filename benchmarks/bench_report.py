@@ -3,10 +3,11 @@
 Method
 ------
 1. Create a scratch PostgreSQL database (``--admin-url``, default the local ``postgres``), migrate.
-2. For each size in increasing order, grow the registry to that size: enter a template cohort of ``--template-patients`` patients through ``registry.demo``
-   (every row validated and derived by the registry's services, two sites), then copy those
-   patients in bulk (``bulk_create``, all CRF rows re-pointed to the copy) until the size is
-   reached. Copies are exact clinical twins with fresh study ids and site references.
+2. For each size in increasing order, grow the registry to that size with the bulk generator
+   of ``benchmarks/bench_analytics.py`` (so both benchmarks measure the same data; see its
+   docstring), then ``ANALYZE``. Without that script, a template cohort of
+   ``--template-patients`` patients is entered through ``registry.demo`` (validated and
+   derived by the services) and copied in bulk until the size is reached.
 3. Then a fresh Python process (standing in for a ``--pool solo`` worker) creates a Report A
    run over a cohort of every registered patient and calls ``run_execute`` — the
    same code the Celery task runs: dataset selector, statistics, figures, PDF, XLSX, CSV,
@@ -32,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def _setup_django(database_url: str, media_root: str) -> None:
@@ -77,6 +79,30 @@ def _fields(model, skip=()):
 
 
 def generate(total: int, template_patients: int) -> None:
+    """Grow the registry to ``total`` patients.
+
+    With ``benchmarks/bench_analytics.py`` present, its bulk generator is used so both
+    benchmarks measure the same data; otherwise validated demo patients are copied in bulk.
+    """
+    from django.db import connection
+
+    from registry.models import Patient
+
+    try:
+        import bench_analytics
+    except ImportError:
+        bench_analytics = None
+    if bench_analytics is not None:
+        have = Patient.objects.count()
+        if total > have:
+            bench_analytics.generate(total - have, start=have)
+    else:
+        _generate_by_copies(total, template_patients)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _generate_by_copies(total: int, template_patients: int) -> None:
     """``total`` patients: a validated template cohort, then bulk copies of it."""
     from django.db import transaction
 
