@@ -641,7 +641,8 @@ def _measure(size: int, generated: float, repeat: int) -> None:
     started = time.perf_counter()
     parts = report_a_statistics(frame)
     stats_total = time.perf_counter() - started
-    print(f"\n### {size:,} patients (generated in {generated:.1f} s)\n")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\n### {size:,} patients (generated in {generated:.1f} s; load average {load})\n")
     print(
         f"Dataset: {len(frame):,} rows × {frame.shape[1]} columns; flow {dataset.flow[-1]['by_arm']}"
     )

@@ -2,8 +2,9 @@
 
 The patient is enrolled through ``registry.services.patient_enrol`` (validated, study id
 assigned); the child rows are bulk-inserted after running each row's own ``derive()`` (drug
-class, ALBI/Child-Pugh of the panel), and then ``services.patient_refresh_derived`` computes
-every patient-level value (baseline lab, Child-Pugh, BCLC, per-assessment mRECIST responses,
+class, ALBI/Child-Pugh of the panel), and ``services.patient_refresh_derived`` computes
+every patient-level value, once, at the end of ``services.patient_refresh_deferred``
+(baseline lab, Child-Pugh, BCLC, per-assessment mRECIST responses,
 best response, refractoriness, eligibility flags) exactly as after a data manager's entry.
 
 Inputs are chosen so that the derivations give the wanted class, stage and response:
@@ -94,83 +95,86 @@ def add_patient(
     "tace_late_systemic" (TACE, systemic therapy 120 days later) or None (nothing after the
     index date)."""
     number, diameter, stage_ecog = TUMOURS[stage]
-    patient = services.patient_enrol(
-        site=site,
-        site_patient_ref=f"SECRET-MRN-{next(_refs):06d}",
-        sex=sex,
-        birth_year=1962,
-        body_weight_kg=65,
-        etiology_hbv=chronic_hepatitis,
-        etiology_alcohol=not chronic_hepatitis,
-        antiviral_therapy=True if chronic_hepatitis else None,
-        chronic_hepatitis_history=chronic_hepatitis,
-        diagnosis_date=index_date - dt.timedelta(days=200),
-        index_date=index_date,
-        ecog_ps=stage_ecog if ecog_ps is None else ecog_ps,
-        histology_subtype=histology,
-        bclc_stage_override=bclc_override,
-        bclc_override_reason="multidisciplinary board" if bclc_override else "",
-    )
-    rows: list = [
-        LabPanel(
-            patient=patient,
-            sample_date=index_date - dt.timedelta(days=7),
-            albumin_g_l=40 if child_pugh == "A" else 30,
-            total_bilirubin_umol_l=15,
-            inr=1.0,
-            afp_ng_ml=afp_ng_ml,
-            ascites="none" if child_pugh == "A" else "mild",
-            encephalopathy="none",
-        ),
-        TumourAssessment(
-            patient=patient,
-            imaging_date=index_date - dt.timedelta(days=5),
-            modality="ct",
-            tumour_number=number,
-            max_diameter_cm=diameter,
-            macrovascular_invasion="none",
-            extrahepatic_spread=False,
-            arteriovenous_fistula=arteriovenous_fistula,
-            extrahepatic_blood_supply=extrahepatic_blood_supply,
-        ),
-    ]
-    rows += _tace_history(patient, index_date, tace_history)
-    rows += _treatments(patient, index_date, arm)
-    onset = ae_onset or index_date + dt.timedelta(days=20)
-    terms = {t.code: t for t in CtcaeTerm.objects.filter(code__in=[c for c, _ in adverse_events])}
-    rows += [
-        AdverseEvent(
-            patient=patient,
-            term=terms[code],
-            grade=grade,
-            onset_date=onset,
-            attribution="systemic",
-            relatedness="probable",
-            outcome="resolved",
+    # One refresh of the derived values, after every row is in (not one per write).
+    with services.patient_refresh_deferred():
+        patient = services.patient_enrol(
+            site=site,
+            site_patient_ref=f"SECRET-MRN-{next(_refs):06d}",
+            sex=sex,
+            birth_year=1962,
+            body_weight_kg=65,
+            etiology_hbv=chronic_hepatitis,
+            etiology_alcohol=not chronic_hepatitis,
+            antiviral_therapy=True if chronic_hepatitis else None,
+            chronic_hepatitis_history=chronic_hepatitis,
+            diagnosis_date=index_date - dt.timedelta(days=200),
+            index_date=index_date,
+            ecog_ps=stage_ecog if ecog_ps is None else ecog_ps,
+            histology_subtype=histology,
+            bclc_stage_override=bclc_override,
+            bclc_override_reason="multidisciplinary board" if bclc_override else "",
         )
-        for code, grade in adverse_events
-    ]
-    if alive_on is not None:
-        rows.append(FollowUp(patient=patient, contact_date=alive_on, vital_status="alive"))
-    if death_date is not None:
-        rows.append(Death(patient=patient, death_date=death_date, cause="tumour_progression"))
-    rows += [
-        ProgressionEvent(patient=patient, event_date=day, progression_type="intrahepatic")
-        for day in progression_events
-    ]
-    _bulk(rows)
-    scans: list[tuple[dt.date, str | None]] = []
-    if tace_history:
-        first_tace = index_date - dt.timedelta(days=85 + 35 * (tace_history - 1))
-        scans.append((first_tace - dt.timedelta(days=10), None))
-        scans.append((index_date - dt.timedelta(days=20), "PD" if refractory else "SD"))
-    if response is not None or extra_scans:
-        scans.append((index_date - dt.timedelta(days=5), None))
-        if response is not None:
-            scans.append((index_date + dt.timedelta(days=response_day), response))
-        scans += list(extra_scans)
-    _imaging(patient, scans)
-    services.patient_refresh_derived(patient)
+        rows: list = [
+            LabPanel(
+                patient=patient,
+                sample_date=index_date - dt.timedelta(days=7),
+                albumin_g_l=40 if child_pugh == "A" else 30,
+                total_bilirubin_umol_l=15,
+                inr=1.0,
+                afp_ng_ml=afp_ng_ml,
+                ascites="none" if child_pugh == "A" else "mild",
+                encephalopathy="none",
+            ),
+            TumourAssessment(
+                patient=patient,
+                imaging_date=index_date - dt.timedelta(days=5),
+                modality="ct",
+                tumour_number=number,
+                max_diameter_cm=diameter,
+                macrovascular_invasion="none",
+                extrahepatic_spread=False,
+                arteriovenous_fistula=arteriovenous_fistula,
+                extrahepatic_blood_supply=extrahepatic_blood_supply,
+            ),
+        ]
+        rows += _tace_history(patient, index_date, tace_history)
+        rows += _treatments(patient, index_date, arm)
+        onset = ae_onset or index_date + dt.timedelta(days=20)
+        terms = {
+            t.code: t for t in CtcaeTerm.objects.filter(code__in=[c for c, _ in adverse_events])
+        }
+        rows += [
+            AdverseEvent(
+                patient=patient,
+                term=terms[code],
+                grade=grade,
+                onset_date=onset,
+                attribution="systemic",
+                relatedness="probable",
+                outcome="resolved",
+            )
+            for code, grade in adverse_events
+        ]
+        if alive_on is not None:
+            rows.append(FollowUp(patient=patient, contact_date=alive_on, vital_status="alive"))
+        if death_date is not None:
+            rows.append(Death(patient=patient, death_date=death_date, cause="tumour_progression"))
+        rows += [
+            ProgressionEvent(patient=patient, event_date=day, progression_type="intrahepatic")
+            for day in progression_events
+        ]
+        _bulk(rows)
+        scans: list[tuple[dt.date, str | None]] = []
+        if tace_history:
+            first_tace = index_date - dt.timedelta(days=85 + 35 * (tace_history - 1))
+            scans.append((first_tace - dt.timedelta(days=10), None))
+            scans.append((index_date - dt.timedelta(days=20), "PD" if refractory else "SD"))
+        if response is not None or extra_scans:
+            scans.append((index_date - dt.timedelta(days=5), None))
+            if response is not None:
+                scans.append((index_date + dt.timedelta(days=response_day), response))
+            scans += list(extra_scans)
+        _imaging(patient, scans)
     patient.refresh_from_db()
     return patient
 
