@@ -308,6 +308,7 @@ class PatientRecordSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     progress_pct = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
@@ -331,6 +332,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
         from registry.imports.services import job_progress
 
         return job_progress(job)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_errors(self, job) -> list[dict]:
+        """Sheet, row, column, value and reason of each error."""
+        from registry.imports.services import visible_errors
+
+        return visible_errors(job, _user(self))
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -13,12 +13,13 @@ import zipfile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from registry.access import Action, can
+from registry.access import Action, can, can_see_identifiers
 from registry.imports.importer import import_sheets
 from registry.imports.parsing import ImportFileError, read_upload
+from registry.imports.sections import PATIENT_REF
 from registry.models import ImportJob, Site
 
 
@@ -108,7 +109,9 @@ def import_job_run(*, job_id: int, progress=None) -> ImportJob:
         )
     except Exception as error:
         job.status = ImportJob.Status.FAILED
-        job.error_message = f"{type(error).__name__}: {error}"[:2000]
+        # A database error's text may quote a row's values, the site reference among them.
+        detail = "" if isinstance(error, DatabaseError) else f": {error}"
+        job.error_message = f"{type(error).__name__}{detail}"[:2000]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error_message", "finished_at"])
         raise
@@ -151,3 +154,13 @@ def job_progress(job: ImportJob) -> int:
     if isinstance(info, dict) and "progress_pct" in info:
         return int(info["progress_pct"])
     return job.progress_pct
+
+
+def visible_errors(job: ImportJob, user) -> list[dict]:
+    """The job's errors, with the site's patient references hidden from other sites' users."""
+    if can_see_identifiers(user, job.site_id):
+        return job.errors
+    return [
+        {**error, "value": "(hidden)"} if error.get("column") == PATIENT_REF else error
+        for error in job.errors
+    ]

@@ -15,7 +15,12 @@ from registry import exports
 from registry.access import Action, site_ids_for, sites_for
 from registry.imports.forms import ImportForm
 from registry.imports.sections import sections
-from registry.imports.services import bundle_uploads, import_upload, job_progress
+from registry.imports.services import (
+    bundle_uploads,
+    import_upload,
+    job_progress,
+    visible_errors,
+)
 from registry.imports.workbook import dictionary_csv, template_csv, template_workbook
 from registry.models import ImportJob
 
@@ -72,6 +77,7 @@ def job_page(request, pk: int):
         "progress": job_progress(job),
         "counts": {k: v for k, v in job.counts.items() if k not in ("total", "rows")},
         "total": job.counts.get("total"),
+        "errors": visible_errors(job, request.user),
     }
     return render(request, "registry/imports/job.html", context)
 

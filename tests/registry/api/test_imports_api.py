@@ -76,3 +76,21 @@ def test_a_large_file_runs_as_a_background_job_through_a_real_worker(
     assert job.status == "committed", (job.status, job.errors, job.error_message)
     assert job.progress_pct == 100
     assert Patient.objects.filter(site=site).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_registry_admin_does_not_see_the_sites_references_in_job_errors(api, site):
+    from registry.choices import Role
+
+    from ..factories import make_user
+
+    rows = synthetic_rows(1, ref_prefix="NT-SECRET")
+    rows["labs"][0]["site_patient_ref"] = "NT-SECRET-UNKNOWN"
+    job_id = upload(api, as_workbook(rows), dry_run=True).data["id"]
+    admin = token_client(make_user("admin", Role.REGISTRY_ADMIN))
+
+    response = admin.get(f"/api/v1/imports/{job_id}/")
+
+    assert response.data["errors"][0]["column"] == "site_patient_ref"
+    assert response.data["errors"][0]["value"] == "(hidden)"
+    assert "NT-SECRET" not in response.content.decode()
