@@ -94,7 +94,9 @@ PACKAGES = [
     "openpyxl",
     "pyreadstat",
 ]
-PROGRESS_WRITE_EVERY = 1  # percent: progress rows are tiny, one UPDATE per step is fine
+# A run whose worker died this many times (hard time limit, out of memory) is not handed to
+# a third worker: it would die again and loop through the queue forever.
+MAX_ATTEMPTS = 2
 
 
 class RunNotAllowed(PermissionDenied):
@@ -356,15 +358,10 @@ def package_versions() -> dict[str, str]:
 
 
 def _progress_writer(run_id: int):
-    last = {"pct": -1}
-
     def progress(pct: float, message: str = "", *args: Any, **kwargs: Any) -> None:
-        # The report engine reports 0–100 of its own work; it owns 10–85 % of the run.
-        value = max(0, min(100, int(10 + 0.75 * float(pct))))
-        if value - last["pct"] < PROGRESS_WRITE_EVERY and not message:
-            return
-        last["pct"] = value
-        _set_progress(run_id, value, message)
+        # The report engine reports 0–100 of its own work; it owns 10–85 % of the run. It
+        # calls this twice per section, so one tiny UPDATE per call costs nothing.
+        _set_progress(run_id, int(10 + 0.75 * float(pct)), message)
 
     return progress
 
@@ -388,6 +385,16 @@ def _claim(run_id: int) -> AnalysisRun | None:
         if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
             return None
         attempts = int((run.provenance or {}).get("attempts", 0)) + 1
+        if attempts > MAX_ATTEMPTS:
+            run.status = RunStatus.FAILED
+            run.finished_at = timezone.now()
+            run.error = (
+                f"The worker computing this run stopped {attempts - 1} times without finishing "
+                "(killed at the hard time limit or out of memory); it is not retried again. "
+                f"Last step: {run.progress_message or 'unknown'}."
+            )
+            run.save()
+            return None
         # A redelivered run whose worker died mid-way starts again from scratch.
         for output in run.outputs.all():
             output.file.delete(save=False)

@@ -186,3 +186,19 @@ def test_a_run_fails_if_its_author_lost_the_rights_before_it_ran(world, engine, 
     run.refresh_from_db()
     assert "no longer holds analysis rights" in run.error
     assert engine.calls == []
+
+
+def test_a_run_whose_worker_died_twice_is_failed_not_retried(world, engine, patients):
+    run = queue_run(world.investigator, world.nt_cohort)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        progress_message="Rendering the PDF report",
+        provenance={"attempts": 2},
+    )
+
+    assert run_execute(run.pk) == RunStatus.FAILED
+
+    run.refresh_from_db()
+    assert "stopped 2 times without finishing" in run.error
+    assert "Rendering the PDF report" in run.error
+    assert engine.calls == []
