@@ -95,6 +95,10 @@ PRINT_CSS = """
 .hcc-report dl.provenance { display: block; }
 .hcc-report dl.provenance dt { float: left; clear: left; width: 45mm; }
 .hcc-report dl.provenance dd { margin-left: 48mm; }
+/* Wide tables (Table 1 has eight columns) wrap inside their cells rather than run off the page. */
+.hcc-report table { font-size: 7.5pt; }
+.hcc-report td.num { white-space: normal; }
+.hcc-report th, .hcc-report td { overflow-wrap: break-word; padding: 2px 3px; }
 """
 
 
