@@ -22,7 +22,11 @@ system-deps:
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Starting a Celery worker and the web server at http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
+	$(PY) manage.py seed_demo_runs
+	@echo "Starting a Celery worker and the web server (Ctrl-C stops both):"
+	@echo "  data entry  http://$(HOST):$(PORT)/admin/"
+	@echo "  analyses    http://$(HOST):$(PORT)/analytics/"
+	@echo "  bulk import http://$(HOST):$(PORT)/imports/   API docs http://$(HOST):$(PORT)/api/docs/"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A config worker --pool solo --loglevel INFO & \
 	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
