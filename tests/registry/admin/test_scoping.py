@@ -123,3 +123,19 @@ def test_a_second_site_patient_is_listed_for_a_two_site_manager(client_for, nant
     response = client_for(both).get("/admin/registry/patient/")
 
     assert {p.pk for p in response.context["cl"].result_list} == {first.pk, second.pk}
+
+
+def test_the_site_choices_of_enrolment_are_the_users_sites_only(client_for, manager, shanghai):
+    response = client_for(manager).get("/admin/registry/patient/add/")
+
+    choices = response.context["adminform"].form.fields["site"].queryset
+    assert [site.code for site in choices] == ["NT"]
+
+
+def test_enrolling_at_another_site_is_refused_at_the_field(client_for, manager, shanghai):
+    response = client_for(manager).post(
+        "/admin/registry/patient/add/", {"site": str(shanghai.pk), "sex": "male"}
+    )
+
+    assert "site" in response.context["adminform"].form.errors
+    assert not shanghai.patients.exists()
