@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import logging
 import platform
+import time
 import traceback
 from collections.abc import Iterable
 from typing import Any
@@ -473,6 +474,7 @@ def _execute(run: AnalysisRun) -> None:
             f"{run.created_by.get_username()} no longer holds analysis rights on every site "
             "of this run's cohort."
         )
+    clock = time.perf_counter()
     dataset = build_analysis_dataset(
         user=run.created_by,
         cohort=run.cohort,
@@ -481,6 +483,7 @@ def _execute(run: AnalysisRun) -> None:
     )
     if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
         raise RuntimeError("the analysis dataset must not contain site patient references")
+    timings = {"dataset_s": round(time.perf_counter() - clock, 1)}
     _set_progress(run.pk, 10, f"Dataset built: {len(dataset.frame)} patients; computing")
     # Imported here, not at module level: the web process never pays for matplotlib/WeasyPrint.
     from analytics.reports import build_report
@@ -488,6 +491,7 @@ def _execute(run: AnalysisRun) -> None:
 
     provenance = build_provenance(run, dataset)
     options = run.parameters["options"]
+    clock = time.perf_counter()
     report = build_report(
         run.template,
         dataset.frame,
@@ -500,7 +504,10 @@ def _execute(run: AnalysisRun) -> None:
         sections=run.sections or None,
         progress=_progress_writer(run.pk),
     )
-    files = _render_all(run, report, dataset.frame, renderers)
+    timings["statistics_s"] = round(time.perf_counter() - clock, 1)
+    clock = time.perf_counter()
+    files = _render_all(run, report, dataset.frame, renderers, timings)
+    timings["rendering_s"] = round(time.perf_counter() - clock, 1)
     with transaction.atomic():
         for kind, name, content in files:
             _store_output(run, kind, name, content)
@@ -511,12 +518,18 @@ def _execute(run: AnalysisRun) -> None:
             progress_message="Finished",
             finished_at=timezone.now(),
             dataset_sha256=dataset.sha256,
-            provenance={**provenance, "attempts": run.provenance.get("attempts", 1)},
+            provenance={
+                **provenance,
+                "attempts": run.provenance.get("attempts", 1),
+                "timings": timings,
+            },
             result=result,
         )
 
 
-def _render_all(run: AnalysisRun, report, frame, renderers) -> list[tuple[str, str, bytes]]:
+def _render_all(
+    run: AnalysisRun, report, frame, renderers, timings: dict[str, float]
+) -> list[tuple[str, str, bytes]]:
     """Every output file as (kind, file name, bytes), in the order they are listed."""
     stem = f"run-{run.pk}"
     kinds = RunOutput.Kind
@@ -537,7 +550,9 @@ def _render_all(run: AnalysisRun, report, frame, renderers) -> list[tuple[str, s
     ]  # fmt: skip
     for number, (label, render) in enumerate(steps):
         _set_progress(run.pk, 85 + number * 2, f"Rendering the {label}")
+        clock = time.perf_counter()
         files.extend(render())
+        timings[f"render {label}_s"] = round(time.perf_counter() - clock, 1)
     return files
 
 

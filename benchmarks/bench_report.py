@@ -222,6 +222,7 @@ def measure(size: int) -> dict:
         "analysed": run.provenance["dataset_rows"],
         "wall_s": round(wall, 1),
         "peak_rss_mib": round(peak_kib / 1024, 0),
+        "phases_s": run.provenance.get("timings", {}),
         "outputs": run.outputs.count(),
         "output_mib": round(sum(run.outputs.values_list("size_bytes", flat=True)) / 2**20, 1),
     }

@@ -202,3 +202,14 @@ def test_a_run_whose_worker_died_twice_is_failed_not_retried(world, engine, pati
     assert "stopped 2 times without finishing" in run.error
     assert "Rendering the PDF report" in run.error
     assert engine.calls == []
+
+
+def test_a_finished_run_records_how_long_each_phase_took(world, engine, patients):
+    run = queue_run(world.investigator, world.nt_cohort)
+
+    run_execute(run.pk)
+
+    run.refresh_from_db()
+    timings = run.provenance["timings"]
+    assert {"dataset_s", "statistics_s", "rendering_s", "render PDF report_s"} <= set(timings)
+    assert all(value >= 0 for value in timings.values())
