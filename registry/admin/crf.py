@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from registry.forms import LabPanelForm
 from registry.forms.base import RegistryModelForm
 from registry.forms.patients import reason_field
 from registry.models import (
@@ -30,6 +31,10 @@ from .inlines import EMPTY, LesionMeasurementInline
 
 
 class CrfRecordForm(RegistryModelForm):
+    change_reason = reason_field()
+
+
+class LabPanelRecordForm(LabPanelForm):
     change_reason = reason_field()
 
 
@@ -122,13 +127,16 @@ class ImagingAssessmentAdmin(CrfRecordAdmin):
         return response
 
 
-def register_section(model, extra=(), filters=()):
-    attrs = {"list_display_extra": list(extra), "list_filter": list(filters)}
+def register_section(model, extra=(), filters=(), form=CrfRecordForm):
+    attrs = {"list_display_extra": list(extra), "list_filter": list(filters), "form": form}
     admin.site.register(model, type(f"{model.__name__}Admin", (CrfRecordAdmin,), attrs))
 
 
 register_section(
-    LabPanel, ["sample_date", "albi_grade", "child_pugh_class"], ["albi_grade", "child_pugh_class"]
+    LabPanel,
+    ["sample_date", "albi_grade", "child_pugh_class"],
+    ["albi_grade", "child_pugh_class"],
+    form=LabPanelRecordForm,
 )
 register_section(TumourAssessment, ["imaging_date", "tumour_number", "max_diameter_cm"])
 register_section(TaceSession, ["start_date", "technique", "technically_adequate"], ["technique"])

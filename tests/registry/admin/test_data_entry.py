@@ -179,3 +179,32 @@ def test_target_lesions_are_entered_on_the_assessments_page(client_for, manager,
 
     assessment.refresh_from_db()
     assert assessment.target_sum_mm == 65
+
+
+def test_the_lab_panel_page_converts_units_too(client_for, manager, patient):
+    client_for(manager).post(
+        "/admin/registry/labpanel/add/",
+        {**LAB, "patient": str(patient.pk), "creatinine_umol_l": "1", "creatinine_unit": "mg/dL"},
+    )
+
+    assert LabPanel.objects.get(patient=patient).creatinine_umol_l == Decimal("88.4")
+
+
+def test_deleting_rows_from_the_list_goes_through_the_services(client_for, manager, patient):
+    from registry.models import FollowUp
+
+    follow_up = FollowUp.objects.create(
+        patient=patient, contact_date=dt.date(2023, 9, 1), vital_status="alive"
+    )
+
+    client_for(manager).post(
+        "/admin/registry/followup/",
+        {"action": "delete_selected", "_selected_action": [follow_up.pk], "post": "yes"},
+    )
+
+    deleted = FollowUp.history.filter(id=follow_up.pk, history_type="-").get()
+    assert (deleted.history_user, deleted.history_change_reason) == (
+        manager,
+        "Deleted in the admin",
+    )
+    assert patient.follow_ups.count() == 0
