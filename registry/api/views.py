@@ -70,6 +70,15 @@ def expected_version(request) -> int:
         raise ValidationError({"version": ["The version must be a whole number."]}) from None
 
 
+WRITE_CONTRACT = """
+
+Writes run the registry's validation: 400 with messages per field. An update must carry the
+version you read (`version` in the body or an `If-Match` header): 409 Conflict with
+`current_version` when it is stale, 428 when it is missing. A locked patient record answers
+423 Locked until a monitor unlocks it with a reason. Saved records come back with `warnings`:
+the open data-quality flags (soft ranges, inconsistencies) of that record."""
+
+
 class RegistryViewSetMixin:
     def get_exception_handler(self):
         return api_exception_handler
@@ -135,7 +144,8 @@ def crf_viewset(model, serializer, filterset, owner: str = "patient__site_id"):
         "get_queryset": lambda self: _scoped(
             model.objects.select_related(related).order_by("pk"), self.request.user, owner
         ),
-        "__doc__": f"{model._meta.verbose_name_plural.capitalize()} of the patients you may see.",
+        "__doc__": f"{model._meta.verbose_name_plural.capitalize()} of the patients you may see."
+        + WRITE_CONTRACT,
     }
     return type(f"{model.__name__}ViewSet", (VersionedViewSet,), attrs)
 
@@ -177,7 +187,11 @@ DeathViewSet = crf_viewset(Death, s.DeathSerializer, filtersets.DeathFilterSet)
 
 
 class PatientViewSet(VersionedViewSet):
-    """Patients, addressed by study id. Record status moves by the transition actions."""
+    __doc__ = (
+        "Patients, addressed by study id; `site_patient_ref` only for the patient's own site. "
+        "Record status moves by the actions mark-complete, verify, lock, unlock (with a "
+        "reason) and reopen." + WRITE_CONTRACT
+    )
 
     serializer_class = s.PatientSerializer
     filterset_class = filtersets.PatientFilterSet
