@@ -255,11 +255,8 @@ class RegistryInlineMixin(RegistryPermissionsMixin):
     formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextInputWidget}}
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return (
-            obj is not None
-            and self._allowed(request, Action.ADD, obj)
-            and not is_locked(self.patient_of(obj))
-        )
+        # Without a parent (an add page) the parent's own choices limit the site.
+        return self._allowed(request, Action.ADD, obj) and not is_locked(self.patient_of(obj))
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

@@ -247,7 +247,7 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
         count = len(obj.measurements.all())
         total = f", sum {obj.target_sum_mm:g} mm" if obj.target_sum_mm is not None else ""
         return format_html(
-            '<a href="{}" class="target-lesions-link">{} lesion{}{} — edit</a>',
+            '<a href="{}" class="target-lesions-link">{} lesion{}{} ›</a>',
             url,
             count,
             "" if count == 1 else "s",

@@ -208,3 +208,21 @@ def test_deleting_rows_from_the_list_goes_through_the_services(client_for, manag
         "Deleted in the admin",
     )
     assert patient.follow_ups.count() == 0
+
+
+def test_an_assessment_and_its_lesions_are_added_in_one_save(client_for, manager, patient):
+    client = client_for(manager)
+    data = page_data(client.get("/admin/registry/imagingassessment/add/"))
+    data.update(
+        patient=str(patient.pk),
+        assessment_date="2023-02-25",
+        is_baseline="on",
+        modality="ct",
+        criteria="mrecist",
+    )
+    add_row(data, "measurements", lesion_number="1", organ="liver", diameter_mm="30")
+
+    client.post("/admin/registry/imagingassessment/add/", data)
+
+    assessment = ImagingAssessment.objects.get(patient=patient)
+    assert assessment.target_sum_mm == 30
