@@ -5,7 +5,8 @@ by ``registry.access``.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +26,27 @@ def _text(text: str) -> str:
     return text
 
 
+def _check_target(patient: Patient, record_type: str, record_id: int | None, field: str) -> None:
+    """The queried row must be the patient's own, and the field one of that row's fields."""
+    model = Patient
+    if record_type not in ("", "patient"):
+        try:
+            model = apps.get_model("registry", record_type)
+        except LookupError:
+            raise ValidationError({"target": f"Unknown record type {record_type!r}."}) from None
+        row = model.objects.filter(pk=record_id).first() if record_id else None
+        owner = getattr(row, "owner_patient", None)
+        if owner is None or owner().pk != patient.pk:
+            raise ValidationError({"target": "The queried record is not this patient's."})
+    if field:
+        try:
+            model._meta.get_field(field)
+        except FieldDoesNotExist:
+            raise ValidationError(
+                {"field": f"{model._meta.verbose_name} has no field {field!r}."}
+            ) from None
+
+
 @transaction.atomic
 def query_open(
     *,
@@ -38,6 +60,7 @@ def query_open(
     """Open a query on the patient record, one of its CRF rows, or one field of it."""
     _require(user, Action.OPEN_QUERY, patient)
     text = _text(text)
+    _check_target(patient, record_type, record_id, field)
     query = DataQuery(
         patient=patient,
         record_type=record_type,

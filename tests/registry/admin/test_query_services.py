@@ -58,3 +58,19 @@ def test_closing_records_who_and_when(patient, monitor):
     assert query.closed_by == monitor
     assert query.closed_at is not None
     assert query.messages.last().text == "Resolved by phone."
+
+
+def test_it_refuses_a_query_on_another_patients_row(patient, other_patient, monitor):
+    from registry.models import LabPanel
+
+    lab = LabPanel.objects.create(patient=other_patient, sample_date="2023-02-01")
+
+    with pytest.raises(ValidationError):
+        query_services.query_open(
+            patient=patient, user=monitor, text="?", record_type="labpanel", record_id=lab.pk
+        )
+
+
+def test_it_refuses_a_query_on_a_field_the_record_does_not_have(patient, monitor):
+    with pytest.raises(ValidationError):
+        query_services.query_open(patient=patient, user=monitor, text="?", field="albumin")
