@@ -139,3 +139,19 @@ def test_enrolling_at_another_site_is_refused_at_the_field(client_for, manager, 
 
     assert "site" in response.context["adminform"].form.errors
     assert not shanghai.patients.exists()
+
+
+def test_the_refractoriness_filter_selects_refractory_patients(client_for, manager, nantong):
+    from registry.models import Patient
+
+    refractory = make_patient(nantong)
+    make_patient(nantong)  # not refractory
+    Patient.objects.filter(pk=refractory.pk).update(
+        tace_refractoriness={"seed002_operational": {"status": "refractory"}}
+    )
+
+    response = client_for(manager).get(
+        "/admin/registry/patient/", {"refractory": "seed002_operational:refractory"}
+    )
+
+    assert list(response.context["cl"].result_list) == [refractory]
