@@ -3,17 +3,20 @@
 ``build_analysis_dataset`` reads what the user may ANALYSE (``registry.access``), applies the
 cohort definition, assigns each patient to one of two arms with the arm rules of
 ``analytics.arms`` and derives the endpoints at the cohort's data cut-off with the pure
-derivations of ``registry.derivations.survival``. It issues the same handful of queries for
-five patients or a hundred thousand: every child table is read once, filtered by a sub-query
-on the visible patients (never by a list of ids, which SQLite caps and which grows the SQL).
+derivations of ``registry.derivations.survival`` — evaluated column-wise with pandas/numpy
+for all patients at once and pinned to those one-patient functions by
+``tests/analytics/test_dataset_endpoints.py``. It issues the same seven queries for five
+patients or a hundred thousand: every table is read once, filtered by a sub-query on the
+visible patients (never by a list of ids, which SQLite caps and which grows the SQL).
 
 Identifying data never enters the dataset: the site's own patient reference is not selected
 at all (``IDENTIFYING_COLUMNS`` is checked against the frame before it is returned).
 
 What happens after the cut-off is not seen: treatments, imaging, progression events, adverse
 events and deaths dated after it are ignored (a death after the cut-off means alive at it).
-The response columns describe the treatment line being studied: they are recomputed from the
-per-assessment derived responses dated from the index date to the cut-off.
+The response columns describe the treatment line being studied (``registry.services.
+index_series``): they are recomputed from the registry's per-assessment responses of that
+line dated by the cut-off.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ import numpy as np
 import pandas as pd
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, F, FloatField, Max, QuerySet, TextField, Value
+from django.db.models import (
+    CharField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
@@ -62,7 +75,6 @@ PATIENT_FIELDS = {
     "site__code": "site",
     "sex": "sex",
     "age_at_index": "age",
-    "index_date": "index_date",
     "ecog_ps": "ecog_ps",
     "chronic_hepatitis_history": "chronic_hepatitis",
     "etiology_hbv": "hbv",
@@ -79,7 +91,6 @@ PATIENT_FIELDS = {
     "tumour_assessment__extrahepatic_spread": "extrahepatic_spread",
     "tumour_assessment__arteriovenous_fistula": "arteriovenous_fistula",
     "tumour_assessment__extrahepatic_blood_supply": "extrahepatic_blood_supply",
-    "death__death_date": "death_date",
     "death__cause": "death_cause",
 }
 FLOAT_FIELDS = {
@@ -160,7 +171,7 @@ def build_analysis_dataset(
     flow.append(step)
 
     treatments = _treatments(patients, cutoff)
-    index_days = _days(frame["index_date"])
+    index_days = frame["index_day"].to_numpy(dtype=float)
     frame["arm"] = assign_arms(
         treatments, frame["patient_id"], index_days, control_arm, treatment_arm
     )
@@ -181,7 +192,7 @@ def build_analysis_dataset(
     tace = treatments.loc[treatments["modality"] == "tace", "patient_id"].value_counts()
     frame["tace_sessions"] = frame["patient_id"].map(tace).fillna(0).astype(int)
     exclusions: dict[str, dict[str, int]] = {}
-    index_days = _days(frame["index_date"])
+    index_days = frame["index_day"].to_numpy(dtype=float)
     scans = _scans(patients)
     frame, lines = _add_response(frame, scans, index_days, cutoff, exclusions)
     frame = _add_survival(frame, patients, scans, lines, index_days, cutoff, exclusions)
@@ -203,13 +214,36 @@ def visible_patients(user) -> QuerySet[Patient]:
     return patients if visible is None else patients.filter(site_id__in=visible)
 
 
+class EpochDays(Func):
+    """Days since 1970-01-01 of a date, computed by the database (NULL stays NULL).
+
+    Day numbers are what the selector compares and subtracts; getting them from the database
+    spares converting a Python date object per cell (most of the client's time otherwise).
+    """
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL: date - date is an integer
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
+            **extra,
+        )
+
+
 def _fetch(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     """The rows of a ``values_list`` queryset as a DataFrame with ``columns``, in one query.
 
     The queryset's SQL is run on a plain cursor: the database driver's own values, without the
     ORM's per-cell Python converters (on 100,000 patients that is most of the time). Dates
-    may therefore arrive as text (SQLite) and booleans as 0/1; every caller passes dates
-    through ``_days`` and flags through ``pd.to_numeric``. The query is logged as usual.
+    are fetched as day numbers (``EpochDays``) and booleans may arrive as 0/1 (SQLite): every
+    caller passes flags through ``pd.to_numeric``. The query is logged as usual.
     """
     try:
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
@@ -240,6 +274,8 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         annotations[f"_refractory_{rule_set}"] = KT(f"tace_refractoriness__{rule_set}__status")
     # As JSON text: almost every patient has "[]", which needs no decoding.
     annotations["_eligibility_flags"] = Cast("eligibility_flags", TextField())
+    annotations["_index_day"] = EpochDays("index_date")
+    annotations["_death_day"] = EpochDays("death__death_date")
     rows = (
         patients.annotate(**annotations)
         .order_by("study_id")
@@ -250,10 +286,14 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         *FLOAT_FIELDS.values(),
         *(f"refractory_{rule_set}" for rule_set in REFRACTORINESS_RULE_SETS),
         "eligibility_flags",
+        "index_day",
+        "death_day",
     ]
     frame = _fetch(rows, columns)
-    for column in ("index_date", "death_date"):  # datetime.date, whatever the driver gave
-        frame[column] = _dates(_days(frame[column]))
+    for column in ("index_day", "death_day"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["index_date"] = _dates(frame["index_day"].to_numpy())
+    frame["death_date"] = _dates(frame["death_day"].to_numpy())
     frame["eligibility_flags"] = [
         json.loads(text) if text and text != "[]" else [] for text in frame["eligibility_flags"]
     ]
@@ -268,7 +308,7 @@ def _apply_cohort_filters(
     Each excluded patient is counted once, under the first reason (in the order below) that
     excludes them, so the reasons add up to the number excluded.
     """
-    index = pd.Series(_days(frame["index_date"]), index=frame.index)
+    index = frame["index_day"]
     has_index = index.notna()
     reasons: dict[str, pd.Series] = {}
     site_ids = set(cohort.sites.values_list("id", flat=True))
@@ -332,17 +372,19 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
         parts.append(
             _of(model, patients)
             .filter(start_date__lte=cutoff)
-            .annotate(_modality=Value(modality, CharField()), _drug=drug)
-            .values_list("patient_id", "_modality", "start_date", "_drug")
+            .annotate(
+                _modality=Value(modality, CharField()), _drug=drug, _day=EpochDays("start_date")
+            )
+            .values_list("patient_id", "_modality", "_day", "_drug")
             .order_by()
         )
     frame = _fetch(
         parts[0].union(*parts[1:], all=True),
-        ["patient_id", "modality", "start_date", "drug_class"],
+        ["patient_id", "modality", "day", "drug_class"],
     )
-    frame["day"] = _days(frame["start_date"])
+    frame["day"] = pd.to_numeric(frame["day"], errors="coerce").astype(float)
     frame["drug_class"] = frame["drug_class"].fillna("")
-    return frame.drop(columns=["start_date"])
+    return frame
 
 
 # --- arms ------------------------------------------------------------------------------------
@@ -430,13 +472,14 @@ RESPONSE_RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 def _scans(patients) -> pd.DataFrame:
     rows = (
         _of(ImagingAssessment, patients)
-        .values_list("patient_id", "assessment_date", "is_baseline", "response")
+        .annotate(_day=EpochDays("assessment_date"))
+        .values_list("patient_id", "_day", "is_baseline", "response")
         .order_by()
     )
-    scans = _fetch(rows, ["patient_id", "assessment_date", "is_baseline", "response"])
-    scans["day"] = _days(scans["assessment_date"])
+    scans = _fetch(rows, ["patient_id", "day", "is_baseline", "response"])
+    scans["day"] = pd.to_numeric(scans["day"], errors="coerce").astype(float)
     scans["is_baseline"] = scans["is_baseline"].astype(bool)
-    return scans.drop(columns=["assessment_date"])
+    return scans
 
 
 def studied_line_responses(
@@ -573,29 +616,31 @@ def _add_survival(
         _of(FollowUp, patients)
         .filter(vital_status="alive")
         .values("patient_id")
-        .annotate(d=Max("contact_date"))
+        .annotate(d=EpochDays(Max("contact_date")))
         .values_list("patient_id", "d")
         .order_by(),
         ["patient_id", "d"],
     )
-    alive_day = ids.map(pd.Series(_days(last_alive["d"]), index=last_alive["patient_id"]))
+    days = pd.to_numeric(last_alive["d"], errors="coerce").astype(float)
+    alive_day = ids.map(pd.Series(days.to_numpy(), index=last_alive["patient_id"]))
     # Any scan is a day the patient was known alive, also one after the cut-off.
     scan_day = ids.map(scans.groupby("patient_id")["day"].max())
     known_alive = np.fmax(alive_day.to_numpy(dtype=float), scan_day.to_numpy(dtype=float))
     events = _fetch(
         _of(ProgressionEvent, patients)
         .filter(event_date__lte=cutoff)
-        .values_list("patient_id", "event_date")
+        .annotate(_day=EpochDays("event_date"))
+        .values_list("patient_id", "_day")
         .order_by(),
-        ["patient_id", "event_date"],
+        ["patient_id", "day"],
     )
-    events["day"] = _days(events["event_date"])
+    events["day"] = pd.to_numeric(events["day"], errors="coerce").astype(float)
     index = pd.Series(index_days, index=ids.to_numpy())
     events = events[events["day"] >= events["patient_id"].map(index)]
     recorded = ids.map(events.groupby("patient_id")["day"].min()).to_numpy(dtype=float)
     progression = np.fmin(recorded, lines["first_pd_day"].to_numpy(dtype=float))
     cutoff_day = _day(cutoff)
-    death_day = _days(frame["death_date"])
+    death_day = frame["death_day"].to_numpy(dtype=float)
     result = survival_at_cutoff(
         index_day=index_days,
         death_day=death_day,
@@ -625,13 +670,15 @@ def _add_adverse_events(frame: pd.DataFrame, patients, index_days, cutoff: dt.da
     events = _fetch(
         _of(AdverseEvent, patients)
         .filter(onset_date__lte=cutoff)
-        .values_list("patient_id", "term__code", "grade", "onset_date")
+        .annotate(_day=EpochDays("onset_date"))
+        .values_list("patient_id", "term__code", "grade", "_day")
         .order_by(),
-        ["patient_id", "term", "grade", "onset_date"],
+        ["patient_id", "term", "grade", "day"],
     )
     ids = frame["patient_id"]
     index = pd.Series(index_days, index=ids.to_numpy())
-    events = events[_days(events["onset_date"]) >= events["patient_id"].map(index).to_numpy()]
+    onset = pd.to_numeric(events["day"], errors="coerce").to_numpy(dtype=float)
+    events = events[onset >= events["patient_id"].map(index).to_numpy(dtype=float)]
     frame["ae_any"] = ids.isin(events["patient_id"]).astype(int)
     frame["ae_grade3plus"] = ids.isin(events.loc[events["grade"] >= 3, "patient_id"]).astype(int)
     if not events.empty:
@@ -714,20 +761,6 @@ def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def _days(values) -> np.ndarray:
-    """Days since 1970-01-01 as floats (NaN when missing) from dates, ISO text or None."""
-    series = pd.Series(values, dtype=object)
-    if series.empty:
-        return np.array([], dtype=float)
-    try:  # numpy converts date objects and ISO text in C; None becomes NaT
-        stamps = np.array(series.where(series.notna(), None).tolist(), dtype="datetime64[D]")
-    except (TypeError, ValueError):
-        stamps = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
-    days = stamps.astype("int64").astype(float)
-    days[np.isnat(stamps)] = np.nan
-    return days
 
 
 def _day(value: dt.date) -> float:
