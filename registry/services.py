@@ -10,9 +10,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from registry import choices as c
@@ -36,6 +36,7 @@ from registry.derivations.response import (
 )
 from registry.derivations.tumour import up_to_seven
 from registry.models import (
+    AdverseEvent,
     CrfRecord,
     DataQualityFlag,
     ImagingAssessment,
@@ -68,8 +69,7 @@ def patient_refresh_deferred() -> Iterator[None]:
         with transaction.atomic():
             yield
             _deferred_refresh.set(None)
-            for patient in Patient.objects.filter(pk__in=pending).order_by("pk"):
-                patient_refresh_derived(patient)
+            patients_refresh_derived(pending)
     finally:
         _deferred_refresh.reset(token)
 
@@ -162,16 +162,96 @@ def baseline_lab(patient: Patient, labs: Iterable[LabPanel]) -> LabPanel | None:
     return before[-1] if before else None
 
 
-def patient_refresh_derived(patient: Patient) -> Patient:
-    """Recompute every patient-level derived value and the data-quality flags.
+TREATMENT_RELATIONS = (
+    "tace_sessions",
+    "haic_cycles",
+    "radiotherapy_courses",
+    "local_procedures",
+    "systemic_therapies",
+)
+REFRESH_CHUNK = 500
 
-    Stored with a queryset update: derived values are a function of audited inputs, so they
-    neither bump the record version nor add audit rows of their own.
+
+def patient_refresh_derived(patient: Patient) -> Patient:
+    """Recompute every patient-level derived value and the data-quality flags of one patient.
+
+    The patient's rows are read afresh from the database, so a stale in-memory instance never
+    feeds a derivation; the recomputed values are copied onto ``patient``.
     """
+    fresh = patients_refresh_derived([patient.pk])[patient.pk]
+    for name in DERIVED:
+        setattr(patient, name, getattr(fresh, name))
+    return patient
+
+
+def patients_refresh_derived(patient_ids: Iterable[int]) -> dict[int, Patient]:
+    """Recompute the derived values of many patients with a fixed number of queries per chunk.
+
+    Stored with bulk updates: derived values are a function of audited inputs, so they neither
+    bump the record version nor add audit rows of their own.
+    """
+    ids = sorted(set(patient_ids))
+    refreshed: dict[int, Patient] = {}
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK]))
+    return refreshed
+
+
+def _with_rows(ids: list[int]):
+    return (
+        Patient.objects.filter(pk__in=ids)
+        .select_related("tumour_assessment", "death")
+        .prefetch_related(
+            "lab_panels",
+            Prefetch(
+                "imaging_assessments",
+                queryset=ImagingAssessment.objects.prefetch_related("measurements"),
+            ),
+            *TREATMENT_RELATIONS,
+            Prefetch("adverse_events", queryset=AdverseEvent.objects.select_related("term")),
+            "follow_ups",
+            Prefetch(
+                "quality_flags",
+                queryset=DataQualityFlag.objects.exclude(status=c.FlagStatus.RESOLVED),
+                to_attr="open_quality_flags",
+            ),
+        )
+    )
+
+
+def _one(patient: Patient, name: str):
+    try:
+        return getattr(patient, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _refresh_chunk(ids: list[int]) -> dict[int, Patient]:
+    patients = list(_with_rows(ids))
+    changed_scans: list[ImagingAssessment] = []
+    stale_flags: list[int] = []
+    new_flags: list[DataQualityFlag] = []
+    for patient in patients:
+        changed_scans += _derive_patient(patient)
+        stale, new = _flag_changes(patient, patient._findings)
+        stale_flags += stale
+        new_flags += new
+    Patient.objects.bulk_update(patients, DERIVED, batch_size=REFRESH_CHUNK)
+    if changed_scans:
+        ImagingAssessment.objects.bulk_update(changed_scans, SCAN_DERIVED, batch_size=REFRESH_CHUNK)
+    if stale_flags:
+        DataQualityFlag.objects.filter(pk__in=stale_flags).update(
+            status=c.FlagStatus.RESOLVED, resolved_at=timezone.now()
+        )
+    DataQualityFlag.objects.bulk_create(new_flags, batch_size=REFRESH_CHUNK)
+    return {patient.pk: patient for patient in patients}
+
+
+def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
+    """Set the derived fields of a patient whose rows are prefetched; return the changed scans."""
     labs = list(patient.lab_panels.all())
-    tumour = getattr(patient, "tumour_assessment", None) if patient.pk else None
-    tumour = _refetch_one_to_one(patient, "tumour_assessment")
-    death = _refetch_one_to_one(patient, "death")
+    tumour = _one(patient, "tumour_assessment")
+    death = _one(patient, "death")
     missing: dict[str, list[str]] = {}
 
     baseline = baseline_lab(patient, labs)
@@ -214,7 +294,7 @@ def patient_refresh_derived(patient: Patient) -> Patient:
         else None
     )
 
-    imaging = _refresh_responses(patient)
+    imaging, changed_scans = _refresh_responses(patient)
     studied = index_series(patient, response_series(imaging))
     follow_ups = studied[1] if studied else []
     responses = [a.response or None for a in follow_ups]
@@ -236,7 +316,7 @@ def patient_refresh_derived(patient: Patient) -> Patient:
     patient.completeness_pct = _completeness(patient, labs, tumour, death)
 
     systemic = list(patient.systemic_therapies.all())
-    adverse_events = list(patient.adverse_events.select_related("term"))
+    adverse_events = list(patient.adverse_events.all())
     findings = patient_findings(
         patient,
         labs=labs,
@@ -249,11 +329,8 @@ def patient_refresh_derived(patient: Patient) -> Patient:
     patient.eligibility_flags = sorted(
         {f.code for f in findings if f.severity == c.FlagSeverity.ELIGIBILITY}
     )
-    Patient.objects.filter(pk=patient.pk).update(
-        **{name: getattr(patient, name) for name in DERIVED}
-    )
-    _sync_flags(patient, findings)
-    return patient
+    patient._findings = findings
+    return changed_scans
 
 
 DERIVED = (
@@ -314,12 +391,16 @@ def index_series(patient: Patient, series):
     return before[-1] if before else with_baseline[0]
 
 
-def _refresh_responses(patient: Patient) -> list[ImagingAssessment]:
+def _refresh_responses(
+    patient: Patient,
+) -> tuple[list[ImagingAssessment], list[ImagingAssessment]]:
+    """Derive every scan's response; return the scans in date order and those that changed."""
     # Baselines sort before follow-ups of the same day, so a same-day follow-up joins the new series.
     assessments = sorted(
-        patient.imaging_assessments.prefetch_related("measurements"),
+        patient.imaging_assessments.all(),
         key=lambda a: (a.assessment_date, not a.is_baseline, a.pk),
     )
+    before = {a.pk: _scan_values(a) for a in assessments}
     for assessment in assessments:
         values = [float(m.diameter_mm) for m in assessment.measurements.all()]
         assessment.target_sum_mm = sum(values) if values else None
@@ -351,23 +432,31 @@ def _refresh_responses(patient: Patient) -> list[ImagingAssessment]:
                 and assessment.reader_response != assessment.response
             )
     for assessment in assessments:
-        ImagingAssessment.objects.filter(pk=assessment.pk).update(
-            target_sum_mm=assessment.target_sum_mm,
-            response=assessment.response,
-            response_reason=assessment.response_reason,
-            nadir_before_mm=assessment.nadir_before_mm,
-            change_from_baseline_pct=assessment.change_from_baseline_pct,
-            change_from_nadir_pct=assessment.change_from_nadir_pct,
-            reader_disagrees=assessment.reader_disagrees,
-            derivation_versions={"response": RESPONSE_VERSION},
-        )
-    return assessments
+        assessment.derivation_versions = {"response": RESPONSE_VERSION}
+    changed = [a for a in assessments if _scan_values(a) != before[a.pk]]
+    return assessments, changed
+
+
+SCAN_DERIVED = (
+    "target_sum_mm",
+    "response",
+    "response_reason",
+    "nadir_before_mm",
+    "change_from_baseline_pct",
+    "change_from_nadir_pct",
+    "reader_disagrees",
+    "derivation_versions",
+)
+
+
+def _scan_values(assessment: ImagingAssessment) -> tuple:
+    return tuple(getattr(assessment, name) for name in SCAN_DERIVED)
 
 
 def _refractoriness(patient: Patient, labs, imaging) -> dict:
     sessions = [
         TaceSessionInput(session_date=s.start_date, technically_adequate=s.technically_adequate)
-        for s in patient.tace_sessions.order_by("start_date")
+        for s in sorted(patient.tace_sessions.all(), key=lambda s: (s.start_date, s.pk))
     ]
     if not sessions:
         return {}
@@ -430,11 +519,27 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
     return results
 
 
-def critical_missing(patient: Patient, labs=None, tumour=None, death=None) -> list[str]:
-    """What a record still needs before it can be marked complete."""
-    labs = list(patient.lab_panels.all()) if labs is None else labs
-    tumour = _refetch_one_to_one(patient, "tumour_assessment") if tumour is None else tumour
-    death = _refetch_one_to_one(patient, "death") if death is None else death
+_LOAD = object()
+
+
+def critical_missing(patient: Patient, labs=None, tumour=_LOAD, death=_LOAD) -> list[str]:
+    """What a record still needs before it can be marked complete.
+
+    Callers that already hold the patient's rows pass them (``None`` meaning "there is none").
+    """
+    return _critical_missing(
+        patient,
+        labs=list(patient.lab_panels.all()) if labs is None else labs,
+        tumour=_refetch_one_to_one(patient, "tumour_assessment") if tumour is _LOAD else tumour,
+        death=_refetch_one_to_one(patient, "death") if death is _LOAD else death,
+        has_treatment=any(m.objects.filter(patient=patient).exists() for m in _treatment_models()),
+        has_follow_up=patient.follow_ups.exists(),
+    )
+
+
+def _critical_missing(
+    patient: Patient, *, labs, tumour, death, has_treatment: bool, has_follow_up: bool
+) -> list[str]:
     missing = [
         name.replace("_", " ") for name in CRITICAL_FIELDS if getattr(patient, name) in (None, "")
     ]
@@ -442,16 +547,25 @@ def critical_missing(patient: Patient, labs=None, tumour=None, death=None) -> li
         missing.append("baseline lab panel")
     if tumour is None:
         missing.append("baseline tumour assessment")
-    if not any(m.objects.filter(patient=patient).exists() for m in _treatment_models()):
+    if not has_treatment:
         missing.append("treatment")
-    if death is None and not patient.follow_ups.exists():
+    if death is None and not has_follow_up:
         missing.append("survival status (follow-up contact or death)")
     return missing
 
 
 def _completeness(patient: Patient, labs, tumour, death) -> int:
+    """Share of the critical items present, for a patient whose rows are prefetched."""
+    missing = _critical_missing(
+        patient,
+        labs=labs,
+        tumour=tumour,
+        death=death,
+        has_treatment=any(getattr(patient, name).all() for name in TREATMENT_RELATIONS),
+        has_follow_up=bool(patient.follow_ups.all()),
+    )
     total = len(CRITICAL_FIELDS) + 4
-    return round(100 * (total - len(critical_missing(patient, labs, tumour, death))) / total)
+    return round(100 * (total - len(missing)) / total)
 
 
 def _treatment_models():
@@ -460,30 +574,25 @@ def _treatment_models():
     return treatment_models()
 
 
-def _sync_flags(patient: Patient, findings) -> None:
-    now = timezone.now()
-    open_flags = {f.key: f for f in patient.quality_flags.exclude(status=c.FlagStatus.RESOLVED)}
+def _flag_changes(patient: Patient, findings) -> tuple[list[int], list[DataQualityFlag]]:
+    """Open flags no longer found (to resolve) and findings not yet flagged (to create)."""
+    open_flags = {f.key: f for f in patient.open_quality_flags}
     current = {f.key: f for f in findings}
     stale = [flag.pk for key, flag in open_flags.items() if key not in current]
-    if stale:
-        DataQualityFlag.objects.filter(pk__in=stale).update(
-            status=c.FlagStatus.RESOLVED, resolved_at=now
+    new = [
+        DataQualityFlag(
+            patient=patient,
+            record_type=f.record_type,
+            record_id=f.record_id,
+            field=f.field,
+            code=f.code,
+            severity=f.severity,
+            message=f.message[:500],
         )
-    DataQualityFlag.objects.bulk_create(
-        [
-            DataQualityFlag(
-                patient=patient,
-                record_type=f.record_type,
-                record_id=f.record_id,
-                field=f.field,
-                code=f.code,
-                severity=f.severity,
-                message=f.message[:500],
-            )
-            for key, f in current.items()
-            if key not in open_flags
-        ]
-    )
+        for key, f in current.items()
+        if key not in open_flags
+    ]
+    return stale, new
 
 
 # --- record status --------------------------------------------------------------------------
