@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -782,10 +781,6 @@ def _dates(days: np.ndarray) -> pd.Series:
         stamps = (EPOCH + days[known].astype("int64")).astype("datetime64[D]").astype(object)
         out[known] = stamps
     return pd.Series(out, dtype=object)
-
-
-def _is_missing(value) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def dataset_hash(frame: pd.DataFrame) -> str:
