@@ -114,10 +114,10 @@ def kaplan_meier(
     time = np.asarray(durations, dtype=float)
     event = np.asarray(events, dtype=float).astype(bool)
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
-    times = np.unique(time)
-    n_event = np.array([np.sum(event & (time == t)) for t in times])
-    n_total = np.array([np.sum(time == t) for t in times])
-    n_risk = np.array([np.sum(time >= t) for t in times])
+    # One sort: per distinct time its count and deaths; at risk = rows not yet left.
+    times, where, n_total = np.unique(time, return_inverse=True, return_counts=True)
+    n_event = np.bincount(where, weights=event, minlength=len(times)).astype(np.int64)
+    n_risk = len(time) - np.concatenate([[0], np.cumsum(n_total)[:-1]])
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1 - n_event / n_risk)
         # Greenwood on the log scale: Σ d/(n(n−d)); infinite once S reaches 0.
@@ -259,22 +259,30 @@ def logrank(
     data = data[data[group].isin(groups)]
     time = data[duration].to_numpy(dtype=float)
     died = data[event].to_numpy(dtype=float).astype(bool)
-    membership = np.array([(data[group] == g).to_numpy() for g in groups])
+    member = data[group].to_numpy()
+    membership = np.array([member == g for g in groups])
     n = {g: int(m.sum()) for g, m in zip(groups, membership, strict=True)}
 
+    # Vectorised over the distinct event times (no loop per time): n_gj = members with
+    # time ≥ t_j from one sort per group, d_gj by counting the deaths per event time.
     k = len(groups)
-    observed = np.zeros(k)
-    expected = np.zeros(k)
-    variance = np.zeros((k, k))
-    for t in np.unique(time[died]):
-        at_risk = membership[:, time >= t].sum(axis=1).astype(float)
-        deaths = membership[:, (time == t) & died].sum(axis=1).astype(float)
-        n_j, d_j = at_risk.sum(), deaths.sum()
-        observed += deaths
-        expected += d_j * at_risk / n_j
-        if n_j > 1:
-            share = at_risk / n_j
-            variance += d_j * (n_j - d_j) / (n_j - 1) * (np.diag(share) - np.outer(share, share))
+    event_times = np.unique(time[died])
+    at_risk = np.array(
+        [m.sum() - np.searchsorted(np.sort(time[m]), event_times, side="left") for m in membership],
+        dtype=float,
+    ).reshape(k, len(event_times))
+    slot = np.searchsorted(event_times, time[died])
+    deaths = np.array(
+        [np.bincount(slot[m[died]], minlength=len(event_times)) for m in membership],
+        dtype=float,
+    ).reshape(k, len(event_times))
+    n_j, d_j = at_risk.sum(axis=0), deaths.sum(axis=0)
+    observed = deaths.sum(axis=1)
+    expected = (d_j * at_risk / n_j).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(n_j > 1, d_j * (n_j - d_j) / (n_j - 1), 0.0)
+    share = at_risk / n_j
+    variance = np.diag((weight * share).sum(axis=1)) - (share * weight) @ share.T
 
     obs = dict(zip(groups, observed.tolist(), strict=True))
     exp = dict(zip(groups, expected.tolist(), strict=True))
