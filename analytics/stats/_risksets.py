@@ -157,3 +157,121 @@ def concordance_counts(
         correct += int((below - start).sum())
         tied += int((through - below).sum())
     return correct, tied, pairs
+
+
+def efron_derivatives(
+    s: SortedSurvival, x_sorted: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hessian, gradient and log partial likelihood (Efron ties, unit weights) at ``beta``.
+
+    With slot (k, l) of death time k: denominator δ = R − f·D (f = l/m), numerator
+    ν = RX − f·DX, u = ν/δ:  ℓ = Σ_deaths xβ − Σ_slots log δ,  ∇ = Σ_deaths x − Σ_slots u,
+    H = Σ_slots u uᵀ − Σ_slots (RXX − f·DXX)/δ. The last sum is Xᵀ diag(w) X with
+    w_j = φ_j·(C_j − [j dies]·e_{k(j)}), C_j = Σ over death times ≤ t_j of c_k = Σₗ 1/δ and
+    e_k = Σₗ f/δ, so no per-time p×p sums are formed. Same quantities as lifelines'
+    ``_get_efron_values_batch`` / ``_get_efron_values_single`` (which loop in Python).
+    """
+    n_groups = s.n_groups
+    phi = np.exp(x_sorted @ beta)
+    phix = phi[:, None] * x_sorted
+    risk = _reverse_cumsum(np.add.reduceat(phi, s.starts))
+    risk_x = _reverse_cumsum(np.add.reduceat(phix, s.starts, axis=0))
+    d_phi = np.add.reduceat(phi[s.death_rows], s.death_group_starts)
+    d_phix = np.add.reduceat(phix[s.death_rows], s.death_group_starts, axis=0)
+    groups = s.death_group[s.death_group_starts]
+    per_slot = np.repeat(np.arange(len(groups)), s.tied_deaths)
+    f = s.slot_fraction
+    denom = risk[groups][per_slot] - f * d_phi[per_slot]
+    u = (risk_x[groups][per_slot] - f[:, None] * d_phix[per_slot]) / denom[:, None]
+    inverse = 1.0 / denom
+    c = np.zeros(n_groups)
+    c[groups] = np.add.reduceat(inverse, s.death_group_starts)
+    e = np.add.reduceat(f * inverse, s.death_group_starts)
+    row_group = np.repeat(np.arange(n_groups), np.diff(np.append(s.starts, len(s.time))))
+    w = np.cumsum(c)[row_group]
+    w[s.death_rows] -= e[per_slot]
+    w *= phi
+    x_deaths = x_sorted[s.death_rows]
+    gradient = x_deaths.sum(axis=0) - u.sum(axis=0)
+    hessian = u.T @ u - x_sorted.T @ (w[:, None] * x_sorted)
+    log_lik = float(x_deaths.sum(axis=0) @ beta - np.log(denom).sum())
+    return hessian, gradient, log_lik
+
+
+class NotConvergedError(Exception):
+    """The Newton–Raphson iteration did not end cleanly (the caller falls back)."""
+
+
+@dataclass(frozen=True)
+class EfronFit:
+    beta: np.ndarray  # on the caller's (unnormalised) scale
+    variance: np.ndarray  # −H⁻¹ on the caller's scale
+    log_lik: float
+    log_lik_null: float  # at β = 0 (first iteration)
+    iterations: int
+
+
+def efron_newton_raphson(
+    s: SortedSurvival,
+    x_sorted: np.ndarray,
+    *,
+    step_size: float = 0.95,
+    precision: float = 1e-07,
+    r_precision: float = 1e-9,
+    max_steps: int = 500,
+) -> EfronFit:
+    """lifelines' ``_newton_raphson_for_efron_model`` (same normalisation, step sizer and
+    stopping rules, no penaliser, no strata, unit weights) on ``efron_derivatives``.
+
+    Raises ``NotConvergedError`` wherever lifelines would warn or raise (failed convergence, large
+    final step, separation, non-positive-definite Hessian, NaN step).
+    """
+    from lifelines.utils import StepSizer
+    from scipy.linalg import solve
+
+    mean = x_sorted.mean(axis=0)
+    std = x_sorted.std(axis=0, ddof=1)
+    x = (x_sorted - mean) / std
+    beta = np.zeros(x.shape[1])
+    sizer = StepSizer(step_size)
+    step = sizer.next()
+    delta = np.zeros_like(beta)
+    previous_ll = 0.0
+    log_lik_null = 0.0
+    i = 0
+    while True:
+        beta = beta + step * delta
+        i += 1
+        hessian, gradient, ll = efron_derivatives(s, x, beta)
+        if i == 1:
+            log_lik_null = ll
+        try:
+            delta = solve(-hessian, gradient, assume_a="pos", check_finite=False)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise NotConvergedError(str(exc)) from exc
+        if np.any(np.isnan(delta)):
+            raise NotConvergedError("delta contains nan value(s)")
+        norm_delta = float(np.linalg.norm(delta))
+        decrement = float(gradient @ delta / 2)
+        if norm_delta < precision:
+            break
+        if previous_ll != 0 and abs(ll - previous_ll) / (-previous_ll) < r_precision:
+            break
+        if decrement < precision:
+            break
+        if i >= max_steps or step <= 0.00001:
+            raise NotConvergedError("Newton-Raphson failed to converge")
+        if abs(ll) < 0.0001 and norm_delta > 1.0:
+            raise NotConvergedError("log-likelihood close to 0 with a large step (separation?)")
+        previous_ll = ll
+        step = sizer.update(norm_delta).next()
+    if norm_delta > 0.1:
+        raise NotConvergedError(f"norm(delta) is still high, {norm_delta:.3f}")
+    variance = -np.linalg.inv(hessian) / np.outer(std, std)
+    return EfronFit(
+        beta=beta / std,
+        variance=variance,
+        log_lik=ll,
+        log_lik_null=log_lik_null,
+        iterations=i,
+    )

@@ -1,7 +1,12 @@
 """Multivariable Cox proportional-hazards model, as R ``coxph`` with its defaults.
 
-Fitting uses lifelines' ``CoxPHFitter`` (Newton–Raphson on the partial likelihood with Efron's
-tie handling, R ``coxph``'s default ``ties = "efron"``). Reported: coef, HR, 95% Wald CI, SE,
+Fitting is lifelines' Newton–Raphson on the partial likelihood with Efron's tie handling (R
+``coxph``'s default ``ties = "efron"``): the same normalisation, step sizes and stopping rules,
+with the log-likelihood, gradient and Hessian computed by vectorised risk-set sums
+(``_risksets``) instead of lifelines' Python loop over times. Where that iteration does not end
+cleanly (separation, singular Hessian) and with ``cluster_col``, lifelines' ``CoxPHFitter``
+itself is used, so its warnings and robust variance are unchanged. The null log-likelihood of
+the LR test is the first iteration's (β = 0), as in lifelines. Reported: coef, HR, 95% Wald CI, SE,
 z and Wald p per covariate; n, events, rows dropped for missing data; the likelihood-ratio
 test against the null model; Harrell's concordance; and a proportional-hazards check.
 
@@ -86,7 +91,6 @@ def fit_cox(
     is dropped with a reason (R would return NA for it). Never raises for data problems:
     no events, too few events or a failed fit give ``estimable=False`` and a reason.
     """
-    from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
     used = [duration, event, *covariates] + ([cluster_col] if cluster_col else [])
@@ -123,30 +127,32 @@ def fit_cox(
 
     data = complete[[duration, event, *kept] + ([cluster_col] if cluster_col else [])].copy()
     data[event] = data[event].astype(bool)
-    fitter = CoxPHFitter()
     try:
         with warnings.catch_warnings():
             # A convergence warning means the estimates cannot be trusted (e.g. monotone
             # likelihood from separation); report it instead of printing numbers.
             warnings.simplefilter("error", ConvergenceWarning)
-            fitter.fit(data, duration_col=duration, event_col=event, cluster_col=cluster_col)
+            fit = None if cluster_col else _fit_vectorised(data, duration, event, kept)
+            if fit is None:
+                fit = _fit_lifelines(data, duration, event, cluster_col)
     except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError, ValueError) as exc:
         return failure(f"model did not converge: {str(exc).splitlines()[0]}")
 
-    summary = fitter.summary
+    z = stats.norm.ppf(0.975)
+    hr = np.exp(fit.beta)
     coefficients = pd.DataFrame(
         {
-            "covariate": summary.index.tolist(),
-            "coef": summary["coef"].to_numpy(),
-            "hr": summary["exp(coef)"].to_numpy(),
-            "hr_lower": summary["exp(coef) lower 95%"].to_numpy(),
-            "hr_upper": summary["exp(coef) upper 95%"].to_numpy(),
-            "se": summary["se(coef)"].to_numpy(),
-            "z": summary["z"].to_numpy(),
-            "p": summary["p"].to_numpy(),
+            "covariate": kept,
+            "coef": fit.beta,
+            "hr": hr,
+            "hr_lower": hr * np.exp(-z * fit.se),
+            "hr_upper": hr * np.exp(z * fit.se),
+            "se": fit.se,
+            "z": fit.beta / fit.se,
+            "p": stats.chi2.sf((fit.beta / fit.se) ** 2, 1),
         }
     )
-    lr = fitter.log_likelihood_ratio_test()
+    lr_statistic = 2 * fit.log_lik - 2 * fit.log_lik_null
     return CoxResult(
         estimable=True,
         reason=None,
@@ -155,14 +161,73 @@ def fit_cox(
         rows_dropped=rows_dropped,
         dropped_covariates=dropped,
         coefficients=coefficients,
-        lr_statistic=float(lr.test_statistic),
-        lr_df=int(lr.degrees_freedom),
-        lr_p=float(lr.p_value),
-        concordance=harrell_concordance(fitter, data, duration, event),
+        lr_statistic=float(lr_statistic),
+        lr_df=len(kept),
+        lr_p=float(stats.chi2.sf(lr_statistic, len(kept))),
+        concordance=harrell_concordance(data, duration, event, kept, fit.beta),
         robust=cluster_col is not None,
         cluster_col=cluster_col,
-        ph_test=schoenfeld_ph_test(fitter, data, duration, event, transform=ph_transform),
+        ph_test=schoenfeld_ph_test(
+            data, duration, event, kept, fit.beta, fit.variance, transform=ph_transform
+        ),
         ph_transform=ph_transform,
+    )
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """Estimates on the covariates' scale: coefficients, model-based variance, the standard
+    errors reported (robust ones with a cluster), log partial likelihood and its null value."""
+
+    beta: np.ndarray
+    variance: np.ndarray
+    se: np.ndarray
+    log_lik: float
+    log_lik_null: float
+
+
+def _fit_vectorised(
+    data: pd.DataFrame, duration: str, event: str, covariates: list[str]
+) -> _Fit | None:
+    """Newton–Raphson of lifelines (same steps and stopping rules) on vectorised Efron
+    derivatives (``_risksets``); None when it does not end cleanly, so that lifelines' own fit
+    gives its warning or error as before. lifelines' checks of the input run first."""
+    from lifelines import utils as lifelines_utils
+
+    x_frame = data[covariates]
+    lifelines_utils.check_low_var(x_frame)
+    lifelines_utils.check_for_numeric_dtypes_or_raise(x_frame)
+    lifelines_utils.check_nans_or_infs(data[duration])
+    lifelines_utils.check_nans_or_infs(x_frame)
+    rows = _risksets.sort_survival(
+        data[duration].to_numpy(dtype=float), data[event].to_numpy(dtype=bool)
+    )
+    try:
+        fit = _risksets.efron_newton_raphson(rows, x_frame.to_numpy(dtype=float)[rows.order])
+    except _risksets.NotConvergedError:
+        return None
+    return _Fit(
+        beta=fit.beta,
+        variance=fit.variance,
+        se=np.sqrt(np.diag(fit.variance)),
+        log_lik=fit.log_lik,
+        log_lik_null=fit.log_lik_null,
+    )
+
+
+def _fit_lifelines(data: pd.DataFrame, duration: str, event: str, cluster_col: str | None) -> _Fit:
+    """lifelines' ``CoxPHFitter`` (cluster-robust variance; fallback of the vectorised fit)."""
+    from lifelines import CoxPHFitter
+
+    fitter = CoxPHFitter()
+    fitter.fit(data, duration_col=duration, event_col=event, cluster_col=cluster_col)
+    lr = fitter.log_likelihood_ratio_test()
+    return _Fit(
+        beta=fitter.params_.to_numpy(dtype=float),
+        variance=fitter.variance_matrix_.to_numpy(dtype=float),
+        se=fitter.standard_errors_.to_numpy(dtype=float),
+        log_lik=float(fitter.log_likelihood_),
+        log_lik_null=float(fitter.log_likelihood_) - float(lr.test_statistic) / 2,
     )
 
 
@@ -170,27 +235,29 @@ COEFFICIENT_COLUMNS = ["covariate", "coef", "hr", "hr_lower", "hr_upper", "se", 
 
 
 def schoenfeld_ph_test(
-    fitter: object,
     data: pd.DataFrame,
     duration: str,
     event: str,
+    covariates: Sequence[str],
+    beta: np.ndarray,
+    variance: np.ndarray,
     *,
     transform: TimeTransform = "km",
 ) -> pd.DataFrame:
     """PH test per covariate and global from Schoenfeld residuals (R ``cox.zph``, survival 2.x).
 
-    See the module docstring for the formula. ``data`` is the frame the model was fitted on.
-    The residuals (Efron ties) come from vectorised risk-set sums (``_risksets``), equal to
+    See the module docstring for the formula. ``data`` is the frame the model was fitted on,
+    ``beta`` and ``variance`` the fitted coefficients and their (model-based) variance. The
+    residuals (Efron ties) come from vectorised risk-set sums (``_risksets``), equal to
     lifelines' ``compute_residuals(kind="schoenfeld")`` without its per-row loop.
     """
-    names = list(fitter.params_.index)  # type: ignore[attr-defined]
-    beta = fitter.params_.to_numpy(dtype=float)  # type: ignore[attr-defined]
-    variance = fitter.variance_matrix_.loc[names, names].to_numpy()  # type: ignore[attr-defined]
+    names = list(covariates)
+    variance = np.asarray(variance, dtype=float)
     sorted_rows = _risksets.sort_survival(
         data[duration].to_numpy(dtype=float), data[event].to_numpy(dtype=bool)
     )
     x = data[names].to_numpy(dtype=float)[sorted_rows.order]
-    s = _risksets.efron_schoenfeld(sorted_rows, x, beta)
+    s = _risksets.efron_schoenfeld(sorted_rows, x, np.asarray(beta, dtype=float))
     times = sorted_rows.time[sorted_rows.death_rows]
     deaths = len(times)
 
@@ -230,14 +297,16 @@ def _transform_times(
 
 
 def harrell_concordance(
-    fitter: object, data: pd.DataFrame, duration: str, event: str
+    data: pd.DataFrame, duration: str, event: str, covariates: Sequence[str], beta: np.ndarray
 ) -> float | None:
     """Harrell's C of the fitted model, equal to lifelines' ``concordance_index_``.
 
-    Counted by ``_risksets.concordance_counts`` in vectorised O(n log² n) steps instead of
+    The partial hazard is exp((x − x̄)β) as lifelines' ``predict_partial_hazard``; pairs are
+    counted by ``_risksets.concordance_counts`` in vectorised O(n log² n) steps instead of
     lifelines' per-row Python loop. None when no pair of patients is comparable.
     """
-    hazard = fitter.predict_partial_hazard(data).to_numpy(dtype=float)  # type: ignore[attr-defined]
+    x = data[list(covariates)].to_numpy(dtype=float)
+    hazard = np.exp((x - x.mean(axis=0)) @ np.asarray(beta, dtype=float))
     correct, tied, pairs = _risksets.concordance_counts(
         data[duration].to_numpy(dtype=float), data[event].to_numpy(dtype=bool), -hazard
     )

@@ -92,7 +92,16 @@ def _reference_ph_test(fitter, data, duration, event, transform):
 @pytest.mark.parametrize("case", sorted(COX_CASES))
 def test_ph_test_equals_the_lifelines_residual_version(case, transform):
     fitter, data, duration, event = _fitted(case)
-    new = schoenfeld_ph_test(fitter, data, duration, event, transform=transform)
+    names = list(fitter.params_.index)
+    new = schoenfeld_ph_test(
+        data,
+        duration,
+        event,
+        names,
+        fitter.params_.to_numpy(),
+        fitter.variance_matrix_.loc[names, names].to_numpy(),
+        transform=transform,
+    )
     expected = _reference_ph_test(fitter, data, duration, event, transform)
     np.testing.assert_allclose(new["chisq"].to_numpy(), expected, rtol=1e-8, atol=1e-12)
 
@@ -113,9 +122,9 @@ def test_schoenfeld_residuals_equal_lifelines(case):
 @pytest.mark.parametrize("case", sorted(COX_CASES))
 def test_concordance_equals_lifelines(case):
     fitter, data, duration, event = _fitted(case)
-    assert harrell_concordance(fitter, data, duration, event) == pytest.approx(
-        fitter.concordance_index_, abs=1e-12
-    )
+    names = list(fitter.params_.index)
+    c = harrell_concordance(data, duration, event, names, fitter.params_.to_numpy())
+    assert c == pytest.approx(fitter.concordance_index_, abs=1e-12)
 
 
 def test_concordance_counts_equal_the_pairwise_definition():
@@ -213,3 +222,64 @@ def test_kaplan_meier_table_equals_the_loop_version(case):
     assert table["n_risk"].tolist() == [int(np.sum(time >= t)) for t in times]
     assert table["n_event"].tolist() == [int(np.sum(died & (time == t))) for t in times]
     assert table["n_censor"].tolist() == [int(np.sum(~died & (time == t))) for t in times]
+
+
+@pytest.mark.parametrize("case", sorted(COX_CASES))
+def test_vectorised_fit_equals_lifelines_summary(case):
+    """fit_cox (vectorised Newton–Raphson) against lifelines' CoxPHFitter on the same rows:
+    the numbers fit_cox reported before (summary, LR test)."""
+    df, duration, event, covariates = COX_CASES[case]
+    result = fit_cox(df, duration, event, covariates)
+    fitter, _, _, _ = _fitted(case)
+    summary = fitter.summary
+    table = result.coefficients
+    for ours, theirs in [
+        ("coef", "coef"),
+        ("hr", "exp(coef)"),
+        ("hr_lower", "exp(coef) lower 95%"),
+        ("hr_upper", "exp(coef) upper 95%"),
+        ("se", "se(coef)"),
+        ("z", "z"),
+        ("p", "p"),
+    ]:
+        np.testing.assert_allclose(
+            table[ours].to_numpy(float), summary[theirs].to_numpy(), rtol=1e-9, atol=1e-12
+        )
+    lr = fitter.log_likelihood_ratio_test()
+    assert result.lr_statistic == pytest.approx(lr.test_statistic, rel=1e-9)
+    assert result.lr_df == lr.degrees_freedom
+    assert result.lr_p == pytest.approx(lr.p_value, rel=1e-8, abs=1e-300)
+
+
+def test_null_log_likelihood_is_the_closed_form():
+    """At β = 0 every φ = 1, so ℓ(0) = −Σ_k Σ_{l<m_k} log(n_k − l) (n_k at risk, m_k deaths)."""
+    df = _tied_frame()
+    rows = _risksets.sort_survival(df["t"].to_numpy(float), df["e"].to_numpy(bool))
+    fit = _risksets.efron_newton_raphson(rows, df[["a", "b", "c"]].to_numpy(float)[rows.order])
+    time, died = df["t"].to_numpy(float), df["e"].to_numpy(bool)
+    closed = -sum(
+        np.log(np.sum(time >= t) - np.arange(np.sum(died & (time == t)))).sum()
+        for t in np.unique(time[died])
+    )
+    assert fit.log_lik_null == pytest.approx(closed, rel=1e-12)
+
+
+def test_monotone_likelihood_is_left_to_lifelines():
+    """Separation: the vectorised iteration refuses (as lifelines warns) and fit_cox falls
+    back to lifelines, which reports non-convergence as before."""
+    df = pd.DataFrame({"t": range(1, 9), "e": 1, "x": [1, 1, 1, 1, 0, 0, 0, 0]})
+    rows = _risksets.sort_survival(df["t"].to_numpy(float), df["e"].to_numpy(bool))
+    with pytest.raises(_risksets.NotConvergedError):
+        _risksets.efron_newton_raphson(rows, df[["x"]].to_numpy(float)[rows.order])
+    result = fit_cox(df, "t", "e", ["x"])
+    assert not result.estimable
+    assert result.reason.startswith("model did not converge")
+
+
+def test_low_variance_covariate_fails_as_with_lifelines():
+    """lifelines' input checks still run: a near-constant covariate (variance < 1e-4) gives
+    lifelines' ConvergenceWarning, reported as non-convergence."""
+    df = load_rossi().assign(tiny=lambda d: 1e-4 * (d.index % 2))
+    result = fit_cox(df, "week", "arrest", ["fin", "tiny"])
+    assert not result.estimable
+    assert result.reason.startswith("model did not converge")
