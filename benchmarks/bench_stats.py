@@ -1,0 +1,218 @@
+"""Cox model and log-rank of ``analytics.stats`` before/after vectorisation, on synthetic data.
+
+Method
+------
+1. Build a synthetic analysis frame of ``--sizes`` rows (default 10,000 and 100,000) shaped like
+   Report A's dataset (``benchmarks/bench_analytics.py``): two arms (55 % combined), the nine
+   Cox covariates of Report A (arm, age, male, Child-Pugh B, BCLC C, max diameter, multiple
+   tumours, log10 AFP, ALBI score), OS in months from whole days (so ~1,400 distinct times and
+   many ties, as in the registry), exponential survival with a covariate effect, uniform
+   administrative censoring (~46 % events). No database, no Django.
+2. Time, on that frame, the "after" code (this tree's ``analytics/stats``) and the "before"
+   code (``cox.py`` and ``survival.py`` read with ``git show <--before-rev>:…`` and loaded as
+   standalone modules; they import nothing else from the project): ``fit_cox`` with the nine
+   covariates (Efron, LR test, concordance, PH test with the KM transform), ``logrank`` by arm
+   and ``kaplan_meier_by_group`` + ``numbers_at_risk``. Each is run once to warm up (imports),
+   then ``--repeat`` times (``--repeat-before`` for the old code, default 1, since the old
+   ``fit_cox`` takes minutes at 100,000 rows); best CPU time of this process
+   (``time.process_time``) and best wall time are printed.
+3. Compare the results of before and after (largest absolute difference of coef, SE, LR χ²,
+   concordance, PH χ², log-rank χ² and p).
+4. Print the load average (``os.getloadavg``) before and after each size: the host is shared,
+   so wall times depend on the other processes; CPU times much less.
+
+Usage: ``.venv/bin/python benchmarks/bench_stats.py --sizes 10000,100000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+COVARIATES = [
+    "local_plus_systemic",
+    "age",
+    "male",
+    "child_pugh_b",
+    "bclc_c",
+    "max_diameter_cm",
+    "tumour_multiple",
+    "log10_afp",
+    "albi_score",
+]
+ARMS = ("Systemic therapy alone", "Local + systemic therapy")
+
+
+def synthetic_frame(n: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    combined = rng.random(n) < 0.55
+    age = np.clip(rng.normal(60.6, 10.7, n).astype(int), 25, 90).astype(float)
+    cpb = (rng.random(n) < 0.15).astype(float)
+    bclc_c = (rng.random(n) < 0.35).astype(float)
+    diameter = np.round(np.clip(rng.lognormal(np.log(5.5), 0.5, n), 1, 18), 1)
+    log10_afp = rng.uniform(0.5, 4.2, n)
+    albi = rng.normal(-2.6, 0.4, n).round(2)
+    linear = (
+        -0.3 * combined
+        + 0.01 * (age - 60)
+        + 0.4 * cpb
+        + 0.5 * bclc_c
+        + 0.05 * diameter
+        + 0.1 * log10_afp
+        + 0.3 * albi
+    )
+    death_days = np.maximum(
+        70, rng.exponential(22 * 30.4375 / np.log(2), n) * np.exp(-linear)
+    ).astype(int)
+    censor_days = rng.integers(60, 1460, n)
+    days = np.minimum(death_days, censor_days)
+    return pd.DataFrame(
+        {
+            "os_months": days / 30.4375,
+            "os_event": (death_days <= censor_days).astype(float),
+            "arm": np.where(combined, ARMS[1], ARMS[0]),
+            "local_plus_systemic": combined.astype(float),
+            "age": age,
+            "male": (rng.random(n) < 0.87).astype(float),
+            "child_pugh_b": cpb,
+            "bclc_c": bclc_c,
+            "max_diameter_cm": diameter,
+            "tumour_multiple": (rng.random(n) < 0.92).astype(float),
+            "log10_afp": log10_afp,
+            "albi_score": albi,
+        }
+    )
+
+
+def _load_before(rev: str, directory: Path) -> tuple[object, object]:
+    modules = []
+    for name in ("cox", "survival"):
+        source = subprocess.run(
+            ["git", "show", f"{rev}:analytics/stats/{name}.py"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        path = directory / f"before_{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"before_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while executing
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return modules[0], modules[1]
+
+
+def _time(function, repeat: int) -> tuple[float, float, object]:
+    """Best CPU and best wall seconds over ``repeat`` runs after one warm-up on 2,000 rows is
+    done by the caller; returns the last result."""
+    cpu, wall, result = [], [], None
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = function()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return min(cpu), min(wall), result
+
+
+def _steps(cox, survival, frame: pd.DataFrame) -> dict[str, object]:
+    return {
+        "fit_cox (9 covariates, Efron, LR, C, PH test)": lambda: cox.fit_cox(
+            frame, "os_months", "os_event", COVARIATES
+        ),
+        "logrank by arm": lambda: survival.logrank(
+            frame, "os_months", "os_event", "arm", group_order=ARMS
+        ),
+        "kaplan_meier_by_group + numbers_at_risk": lambda: (
+            survival.kaplan_meier_by_group(frame, "os_months", "os_event", "arm", group_order=ARMS),
+            survival.numbers_at_risk(frame, "os_months", "arm", [0, 6, 12, 18, 24, 30, 36]),
+        ),
+    }
+
+
+def _differences(before: dict, after: dict) -> dict[str, float]:
+    name = "fit_cox (9 covariates, Efron, LR, C, PH test)"
+    old, new = before[name], after[name]
+    lr_old, lr_new = before["logrank by arm"], after["logrank by arm"]
+
+    def largest(a, b) -> float:
+        return float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float))))
+
+    return {
+        "coef": largest(old.coefficients["coef"], new.coefficients["coef"]),
+        "se": largest(old.coefficients["se"], new.coefficients["se"]),
+        "p (Wald)": largest(old.coefficients["p"], new.coefficients["p"]),
+        "LR chisq": abs(old.lr_statistic - new.lr_statistic),
+        "concordance": abs(old.concordance - new.concordance),
+        "PH chisq (per covariate + global)": largest(old.ph_test["chisq"], new.ph_test["chisq"]),
+        "log-rank chisq": abs(lr_old.statistic - lr_new.statistic),
+        "log-rank p": abs(lr_old.p_value - lr_new.p_value),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-before", type=int, default=1)
+    parser.add_argument("--before-rev", default="6893f11")
+    parser.add_argument("--skip-before", action="store_true")
+    args = parser.parse_args(argv)
+
+    from analytics.stats import cox, survival
+
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        old_cox, old_survival = (None, None)
+        if not args.skip_before:
+            old_cox, old_survival = _load_before(args.before_rev, Path(tmp))
+        warm = synthetic_frame(2000, seed=2)
+        for module_pair in [(cox, survival)] + (
+            [] if args.skip_before else [(old_cox, old_survival)]
+        ):
+            for step in _steps(*module_pair, warm).values():
+                step()
+        for n in (int(s) for s in args.sizes.split(",")):
+            frame = synthetic_frame(n)
+            load = os.getloadavg()
+            print(
+                f"\n## {n:,} rows ({int(frame['os_event'].sum()):,} events, "
+                f"{frame['os_months'].nunique():,} distinct times); "
+                f"load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+            )
+            print("\n| step | before CPU (s) | before wall (s) | after CPU (s) | after wall (s) |")
+            print("|---|---|---|---|---|")
+            results_before, results_after = {}, {}
+            for name, step in _steps(cox, survival, frame).items():
+                cpu, wall, results_after[name] = _time(step, args.repeat)
+                if args.skip_before:
+                    print(f"| {name} | – | – | {cpu:.3f} | {wall:.3f} |")
+                    continue
+                old_step = _steps(old_cox, old_survival, frame)[name]
+                old_cpu, old_wall, results_before[name] = _time(old_step, args.repeat_before)
+                print(f"| {name} | {old_cpu:.2f} | {old_wall:.2f} | {cpu:.3f} | {wall:.3f} |")
+            load = os.getloadavg()
+            print(f"\nload average at end {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}")
+            if results_before:
+                print("\nlargest |before − after|:")
+                for key, value in _differences(results_before, results_after).items():
+                    print(f"- {key}: {value:.3g}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
