@@ -18,7 +18,11 @@ Method
    (``time.process_time``) and best wall time are printed.
 3. Compare the results of before and after (largest absolute difference of coef, SE, LR χ²,
    concordance, PH χ², log-rank χ² and p).
-4. Print the load average (``os.getloadavg``) before and after each size: the host is shared,
+4. With ``--report-a``: every statistic of Report A (as ``bench_analytics.report_a_statistics``:
+   Table 1, KM + numbers at risk, log-rank and Cox for OS and PFS, Tables 2 and 3) with this
+   tree's code on synthetic columns of the same frame (PFS, the Table 1 variables, best
+   response, 0–2 adverse events per patient), CPU and wall per part.
+5. Print the load average (``os.getloadavg``) before and after each size: the host is shared,
    so wall times depend on the other processes; CPU times much less.
 
 Usage: ``.venv/bin/python benchmarks/bench_stats.py --sizes 10000,100000``
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +84,25 @@ def synthetic_frame(n: int, seed: int = 1) -> pd.DataFrame:
     ).astype(int)
     censor_days = rng.integers(60, 1460, n)
     days = np.minimum(death_days, censor_days)
+    progression_days = np.maximum(
+        1, rng.exponential(10 * 30.4375 / np.log(2), n) * np.exp(-linear)
+    ).astype(int)
+    pfs_days = np.minimum(np.minimum(progression_days, death_days), censor_days)
     return pd.DataFrame(
         {
+            "patient_id": np.arange(n),
+            "pfs_months": pfs_days / 30.4375,
+            "pfs_event": (np.minimum(progression_days, death_days) <= censor_days).astype(float),
+            "sex": np.where(rng.random(n) < 0.87, "male", "female"),
+            "child_pugh_class": np.where(cpb == 1, "B", "A"),
+            "bclc_stage": np.where(bclc_c == 1, "C", rng.choice(["A", "B"], n)),
+            "chronic_hepatitis": rng.random(n) < 0.8,
+            "arteriovenous_fistula": rng.random(n) < 0.13,
+            "extrahepatic_blood_supply": rng.random(n) < 0.22,
+            "afp_ng_ml": 10**log10_afp,
+            "albumin_g_l": rng.normal(41.5, 4, n).round(1),
+            "total_bilirubin_umol_l": rng.lognormal(np.log(17), 0.35, n).round(1),
+            "best_response": rng.choice(["CR", "PR", "SD", "PD", None], n),
             "os_months": days / 30.4375,
             "os_event": (death_days <= censor_days).astype(float),
             "arm": np.where(combined, ARMS[1], ARMS[0]),
@@ -144,6 +166,74 @@ def _steps(cox, survival, frame: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def adverse_events_frame(frame: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """0–2 adverse events per patient (term, CTCAE grade), the shape of
+    ``analytics.selectors.adverse_events_long``."""
+    rng = np.random.default_rng(seed)
+    count = rng.integers(0, 3, len(frame))
+    terms = ["hypertension", "rash_maculo_papular", "hypothyroidism", "diarrhea", "fever"]
+    return pd.DataFrame(
+        {
+            "patient_id": np.repeat(frame["patient_id"].to_numpy(), count),
+            "term": rng.choice(terms, count.sum()),
+            "grade": rng.choice([1, 1, 2, 3], count.sum()),
+        }
+    ).drop_duplicates(["patient_id", "term"])
+
+
+def report_a(frame: pd.DataFrame, events: pd.DataFrame) -> dict[str, float]:
+    """Every statistic of Report A as ``bench_analytics.report_a_statistics`` runs them (this
+    tree's code); CPU seconds per part."""
+    from analytics.stats.adverse_events import adverse_event_table
+    from analytics.stats.cox import fit_cox
+    from analytics.stats.response import best_response_table
+    from analytics.stats.survival import kaplan_meier_by_group, logrank, numbers_at_risk
+    from analytics.stats.table1 import VariableSpec, table_one
+
+    variables = [
+        VariableSpec("age", "Age (years)", "continuous"),
+        VariableSpec("sex", "Gender", "categorical", levels=("male", "female")),
+        VariableSpec("child_pugh_class", "Child-Pugh", "categorical", levels=("A", "B")),
+        VariableSpec("tumour_multiple", "Tumours (multiple)", "categorical", levels=(0.0, 1.0)),
+        VariableSpec("max_diameter_cm", "Max diameter (cm)", "continuous"),
+        VariableSpec("bclc_stage", "BCLC", "categorical", levels=("A", "B", "C")),
+        VariableSpec("chronic_hepatitis", "Chronic hepatitis", "categorical"),
+        VariableSpec("arteriovenous_fistula", "AV fistula", "categorical"),
+        VariableSpec("extrahepatic_blood_supply", "Extrahepatic supply", "categorical"),
+        VariableSpec("afp_ng_ml", "AFP (ng/mL)", "continuous"),
+        VariableSpec("albumin_g_l", "Albumin (g/L)", "continuous"),
+        VariableSpec("total_bilirubin_umol_l", "Bilirubin (µmol/L)", "continuous"),
+        VariableSpec("albi_score", "ALBI score", "continuous"),
+    ]
+    parts = {
+        "Table 1 (13 rows)": lambda: table_one(frame, "arm", variables, group_order=ARMS),
+    }
+    for endpoint in ("os", "pfs"):
+        d, e = f"{endpoint}_months", f"{endpoint}_event"
+        parts[f"KM {endpoint.upper()} + numbers at risk"] = lambda d=d, e=e: (
+            kaplan_meier_by_group(frame, d, e, "arm", group_order=ARMS),
+            numbers_at_risk(frame, d, "arm", [0, 6, 12, 18, 24, 30, 36]),
+        )
+        parts[f"log-rank {endpoint.upper()}"] = lambda d=d, e=e: logrank(
+            frame, d, e, "arm", group_order=ARMS
+        )
+        parts[f"Cox {endpoint.upper()}"] = lambda d=d, e=e: fit_cox(frame, d, e, COVARIATES)
+    parts["best response (Table 2)"] = lambda: best_response_table(
+        frame, "best_response", "arm", group_order=ARMS
+    )
+    parts["adverse events (Table 3)"] = lambda: adverse_event_table(
+        frame, events, group="arm", group_order=ARMS
+    )
+    seconds = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # scipy's Shapiro–Wilk note for N > 5000
+        for name, part in parts.items():
+            started_cpu, started = time.process_time(), time.perf_counter()
+            part()
+            seconds[name] = (time.process_time() - started_cpu, time.perf_counter() - started)
+    return seconds
+
+
 def _differences(before: dict, after: dict) -> dict[str, float]:
     name = "fit_cox (9 covariates, Efron, LR, C, PH test)"
     old, new = before[name], after[name]
@@ -171,6 +261,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat-before", type=int, default=1)
     parser.add_argument("--before-rev", default="6893f11")
     parser.add_argument("--skip-before", action="store_true")
+    parser.add_argument(
+        "--report-a", action="store_true", help="also time every Report A statistic (after)"
+    )
     args = parser.parse_args(argv)
 
     from analytics.stats import cox, survival
@@ -205,6 +298,18 @@ def main(argv: list[str]) -> int:
                 old_step = _steps(old_cox, old_survival, frame)[name]
                 old_cpu, old_wall, results_before[name] = _time(old_step, args.repeat_before)
                 print(f"| {name} | {old_cpu:.2f} | {old_wall:.2f} | {cpu:.3f} | {wall:.3f} |")
+            if args.report_a:
+                events = adverse_events_frame(frame)
+                report_a(frame.head(2000), events)  # warm-up (imports)
+                runs = [report_a(frame, events) for _ in range(args.repeat)]
+                best = min(runs, key=lambda r: sum(c for c, _ in r.values()))
+                print("\nAll Report A statistics, this tree (best of the runs by total CPU):\n")
+                print("| statistic | CPU (s) | wall (s) |\n|---|---|---|")
+                for name, (cpu, wall) in best.items():
+                    print(f"| {name} | {cpu:.3f} | {wall:.3f} |")
+                total_cpu = sum(c for c, _ in best.values())
+                total_wall = sum(w for _, w in best.values())
+                print(f"| **all** | **{total_cpu:.2f}** | **{total_wall:.2f}** |")
             load = os.getloadavg()
             print(f"\nload average at end {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}")
             if results_before:
