@@ -148,14 +148,19 @@ def concordance_counts(
         has_block = ((prefix >> k) & 1).astype(bool)
         if not has_block.any():
             continue
-        start = (prefix[has_block] >> (k + 1)) << (k + 1)
+        block = prefix[has_block] >> (k + 1) << 1  # the block's index at size 2^k
         keys = np.sort((positions >> k) * width + death_rank)
-        query = (start >> k) * width + case_rank[has_block]
+        # only sums are needed, so the queries may be sorted (searchsorted is faster so)
+        query = np.sort(block * width + case_rank[has_block])
         below = np.searchsorted(keys, query, side="left")
-        through = np.searchsorted(keys, query, side="right")
-        # the block's first key sits at index `start`: every earlier block is full (2^k rows)
-        correct += int((below - start).sum())
-        tied += int((through - below).sum())
+        # the block's first key sits at index block·2^k: every earlier block is full
+        correct += int((below - ((query // width) << k)).sum())
+        # equal predictions: only where the key found is the query itself
+        equal = below < len(keys)
+        equal[equal] = keys[below[equal]] == query[equal]
+        if equal.any():
+            through = np.searchsorted(keys, query[equal], side="right")
+            tied += int((through - below[equal]).sum())
     return correct, tied, pairs
 
 
