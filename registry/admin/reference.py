@@ -73,6 +73,14 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     list_display = ["original_filename", "site", "status", "dry_run", "created_by", "created_at"]
     list_filter = ["status", "dry_run"]
+    # Row errors and the file itself can carry the site's own patient references.
+    identifying = ["errors", "file", "error_message"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not access.can_see_identifiers(request.user, obj.site_id):
+            fields = [f for f in fields if f not in self.identifying]
+        return fields
 
     def get_queryset(self, request):
         ids = access.site_ids_for(request.user, Action.VIEW)

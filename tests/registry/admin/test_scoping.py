@@ -155,3 +155,24 @@ def test_the_refractoriness_filter_selects_refractory_patients(client_for, manag
     )
 
     assert list(response.context["cl"].result_list) == [refractory]
+
+
+def test_an_import_jobs_row_errors_are_hidden_from_a_registry_admin_of_no_site(client, nantong):
+    from django.core.files.base import ContentFile
+
+    from registry.models import ImportJob
+
+    registry_admin = make_user("radmin", Role.REGISTRY_ADMIN, None, is_staff=True)
+    job = ImportJob.objects.create(
+        site=nantong,
+        created_by=registry_admin,
+        original_filename="labs.csv",
+        file=ContentFile(b"x", name="labs.csv"),
+        errors=[{"row": 2, "reason": "NT-SECRET-REF unknown"}],
+    )
+    client.force_login(registry_admin)
+
+    page = client.get(change_url(job)).content.decode()
+
+    assert "labs.csv" in page
+    assert "NT-SECRET-REF" not in page
