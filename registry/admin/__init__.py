@@ -4,4 +4,10 @@ Importing this package registers every registry model; ``base`` holds the site s
 role-based permissions and the save-through-services machinery they share.
 """
 
+from django.contrib import admin
+
 from . import crf, patients, quality, reference  # noqa: F401 - registers the admins
+
+admin.site.site_header = "HCC registry"
+admin.site.site_title = "HCC registry"
+admin.site.index_title = "Data entry"

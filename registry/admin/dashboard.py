@@ -69,4 +69,13 @@ def site_dashboard(user) -> dict:
             flags.values_list("severity").annotate(n=Count("pk")).order_by("severity")
         ),
         "open_flag_count": flags.count(),
+        # Links only where the user may go: a link that answers 403 is a dead end.
+        "can_import": _may(user, access.Action.IMPORT),
+        "can_export": _may(user, access.Action.EXPORT),
+        "can_analyse": _may(user, access.Action.ANALYSE),
     }
+
+
+def _may(user, action) -> bool:
+    ids = access.site_ids_for(user, action)
+    return ids is None or bool(ids)
