@@ -32,6 +32,7 @@ from registry.imports.parsing import CellError, Sheet, convert
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
 from registry.models import CtcaeTerm, ImagingAssessment, LesionMeasurement, Patient, Site
 from registry.rules import to_canonical
+from registry.validation import death_dates_preloaded
 
 BATCH_SIZE = 1000
 Progress = Callable[[int], None]
@@ -73,7 +74,7 @@ def import_sheets(
     importer = _Importer(site=site, user=user, reason=reason or "Bulk import", progress=progress)
     result = ImportResult(dry_run=dry_run, rows=sum(len(sheet.rows) for sheet in sheets))
     try:
-        with transaction.atomic():
+        with transaction.atomic(), death_dates_preloaded(site.pk):
             importer.run(sheets)
             if importer.errors or dry_run:
                 raise _RollBack
@@ -130,11 +131,12 @@ class _Importer:
 
     def refresh_derived(self) -> None:
         """Patient-level derived values and data-quality flags, once per touched patient."""
-        touched = list(self.touched.values())
-        for number, patient in enumerate(touched, start=1):
-            services.patient_refresh_derived(patient)
-            if self.progress is not None and number % 200 == 0:
-                self.progress(90 + round(9 * number / len(touched)))
+        touched = sorted(self.touched)
+        step = services.REFRESH_CHUNK
+        for start in range(0, len(touched), step):
+            services.patients_refresh_derived(touched[start : start + step])
+            if self.progress is not None:
+                self.progress(90 + round(9 * min(start + step, len(touched)) / len(touched)))
 
     # --- errors ----------------------------------------------------------------------------
 

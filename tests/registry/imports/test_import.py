@@ -198,3 +198,27 @@ def test_it_reports_an_unknown_column(site, manager):
     assert ("labs.csv", 1, "albumine") in {
         (e["sheet"], e["row"], e["column"]) for e in result.errors
     }
+
+
+def test_a_re_import_adding_a_lab_after_the_stored_death_names_the_row(site, manager):
+    """CRF.md §9: no event after the death — checked in bulk against the stored death dates."""
+    import datetime as dt
+
+    rows = synthetic_rows(1)
+    rows["follow_up"] = []
+    rows["death"] = [
+        {
+            "site_patient_ref": rows["patients"][0]["site_patient_ref"],
+            "death_date": dt.date(2022, 6, 1),
+            "cause": "tumour_progression",
+        }
+    ]
+    assert run(site, manager, as_workbook(rows)).committed
+    late = dict(rows["labs"][0], sample_date=dt.date(2022, 7, 1))
+    rows["labs"].append(late)
+
+    result = run(site, manager, as_workbook(rows))
+
+    assert not result.committed
+    assert [(e["sheet"], e["column"]) for e in result.errors] == [("labs", "sample_date")]
+    assert "after the death date 2022-06-01" in result.errors[0]["reason"]
