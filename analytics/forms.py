@@ -59,6 +59,10 @@ class RunForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = cohorts_visible_to(user)
+        # The most recently defined cohort is the sensible starting point.
+        latest = self.fields["cohort"].queryset.order_by("-created_at", "-pk").first()
+        if latest is not None:
+            self.fields["cohort"].initial = latest.pk
         # Latest version of each rule wins.
         arms = {arm.rule: arm for arm in ArmDefinition.objects.order_by("version", "pk")}
         # The page switches the arms to the chosen report's reference arms (plain JS).
