@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
@@ -236,15 +236,40 @@ def _refresh_chunk(ids: list[int]) -> dict[int, Patient]:
         stale, new = _flag_changes(patient, patient._findings)
         stale_flags += stale
         new_flags += new
-    Patient.objects.bulk_update(patients, DERIVED, batch_size=REFRESH_CHUNK)
-    if changed_scans:
-        ImagingAssessment.objects.bulk_update(changed_scans, SCAN_DERIVED, batch_size=REFRESH_CHUNK)
+    _write_fields(Patient, patients, DERIVED)
+    _write_fields(ImagingAssessment, changed_scans, SCAN_DERIVED)
     if stale_flags:
         DataQualityFlag.objects.filter(pk__in=stale_flags).update(
             status=c.FlagStatus.RESOLVED, resolved_at=timezone.now()
         )
     DataQualityFlag.objects.bulk_create(new_flags, batch_size=REFRESH_CHUNK)
     return {patient.pk: patient for patient in patients}
+
+
+def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
+    """UPDATE the named fields of many rows with one prepared statement run per row.
+
+    ``bulk_update`` builds a CASE expression per field and row, which costs more Python time
+    than the rows' derivations; an executemany of one plain UPDATE does not (and, like
+    ``bulk_update``, bypasses ``save()``: no version bump, no audit row).
+    """
+    if not objects:
+        return
+    connection = connections[router.db_for_write(model)]
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET "
+        + ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        + f" WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
