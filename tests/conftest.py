@@ -30,7 +30,20 @@ def database_url_for_test_db() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
+def ctcae_terms_loaded(transactional_db) -> None:
+    """The CTCAE list a data migration loads: a transactional test before this one flushed it."""
+    import importlib
+
+    from django.apps import apps
+
+    from registry.models import CtcaeTerm
+
+    if not CtcaeTerm.objects.exists():
+        importlib.import_module("registry.migrations.0002_ctcae_terms").load_terms(apps, None)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, ctcae_terms_loaded) -> Iterator[subprocess.Popen]:
     """Start ``celery worker`` as a separate OS process against the configured broker.
 
     The worker reads and writes the test database, so tests using it need committed data
