@@ -17,13 +17,9 @@ import pandas as pd
 import pytest
 
 from analytics.arms import TreatmentRow, matches
+from analytics.columns import studied_line_responses, survival_at_cutoff
 from analytics.models import ArmDefinition
-from analytics.selectors import (
-    assign_arms,
-    rule_matches,
-    studied_line_responses,
-    survival_at_cutoff,
-)
+from analytics.selectors import assign_arms, rule_matches
 from registry.derivations.response import best_overall_response
 from registry.derivations.survival import overall_survival, progression_free_survival
 from registry.services import index_series, response_series
