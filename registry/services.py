@@ -12,7 +12,7 @@ from contextvars import ContextVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import F, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.utils import timezone
 
 from registry import choices as c
@@ -39,6 +39,7 @@ from registry.models import (
     AdverseEvent,
     CrfRecord,
     DataQualityFlag,
+    FollowUp,
     ImagingAssessment,
     LabPanel,
     Patient,
@@ -560,6 +561,43 @@ def critical_missing(patient: Patient, labs=None, tumour=_LOAD, death=_LOAD) -> 
         has_treatment=any(m.objects.filter(patient=patient).exists() for m in _treatment_models()),
         has_follow_up=patient.follow_ups.exists(),
     )
+
+
+def patients_critical_missing(patient_ids: Iterable[int]) -> dict[int, list[str]]:
+    """``critical_missing`` of many patients (a list page, the dashboard) in two queries per chunk.
+
+    Whether a patient has any treatment or follow-up row is asked of the database (EXISTS), so
+    only the lab panels, which the baseline choice needs, are fetched.
+    """
+    ids = sorted(set(patient_ids))
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        found.update(_critical_missing_chunk(ids[start : start + REFRESH_CHUNK]))
+    return found
+
+
+def _critical_missing_chunk(ids: list[int]) -> dict[int, list[str]]:
+    def exists(model) -> Exists:
+        return Exists(model.objects.filter(patient=OuterRef("pk")))
+
+    treated = {f"_treated_{i}": exists(m) for i, m in enumerate(_treatment_models())}
+    patients = (
+        Patient.objects.filter(pk__in=ids)
+        .select_related("tumour_assessment", "death")
+        .prefetch_related("lab_panels")
+        .annotate(_followed_up=exists(FollowUp), **treated)
+    )
+    return {
+        patient.pk: _critical_missing(
+            patient,
+            labs=list(patient.lab_panels.all()),
+            tumour=_one(patient, "tumour_assessment"),
+            death=_one(patient, "death"),
+            has_treatment=any(getattr(patient, name) for name in treated),
+            has_follow_up=patient._followed_up,
+        )
+        for patient in patients
+    }
 
 
 def _critical_missing(
