@@ -33,6 +33,7 @@ from registry.forms.patients import reason_field
 from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
 
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
+from .filters import ArmFilter, RefractorinessFilter, SiteFilter
 from .history import patient_history
 from .inlines import (
     EMPTY,
@@ -81,40 +82,6 @@ def error_text(error) -> str:
     return str(error) or "You may not do this."
 
 
-class SiteFilter(admin.SimpleListFilter):
-    title = "site"
-    parameter_name = "site"
-
-    def lookups(self, request, model_admin):
-        return [(str(site.pk), site.code) for site in access.sites_for(request.user)]
-
-    def queryset(self, request, queryset):
-        # The queryset is already limited to the user's sites: another id gives nothing.
-        return queryset.filter(site_id=self.value()) if self.value() else queryset
-
-
-class RefractorinessFilter(admin.SimpleListFilter):
-    """Stands in for the treatment arm, which is derived per analysis and not stored."""
-
-    title = "TACE refractoriness"
-    parameter_name = "refractory"
-
-    def lookups(self, request, model_admin):
-        return [
-            (f"{rule}:{status}", f"{label}: {status.replace('_', ' ')}")
-            for rule, label in RefractorinessRuleSet.choices
-            for status in ("refractory", "not_refractory", "indeterminate")
-        ]
-
-    def queryset(self, request, queryset):
-        if not self.value() or ":" not in self.value():
-            return queryset
-        rule, status = self.value().split(":", 1)
-        if rule not in RefractorinessRuleSet.values:
-            return queryset.none()
-        return queryset.filter(**{f"tace_refractoriness__{rule}__status": status})
-
-
 @admin.register(Patient)
 class PatientAdmin(RegistryModelAdmin):
     form = PatientForm
@@ -132,7 +99,14 @@ class PatientAdmin(RegistryModelAdmin):
         "open_query_count",
         "updated_at",
     ]
-    list_filter = [SiteFilter, "status", "bclc_stage", "child_pugh_class", RefractorinessFilter]
+    list_filter = [
+        SiteFilter,
+        "status",
+        "bclc_stage",
+        "child_pugh_class",
+        ArmFilter,
+        RefractorinessFilter,
+    ]
     search_fields = ["study_id"]
     search_help_text = "Study id (e.g. NT-0007), or your own site's patient reference."
     list_per_page = 50
