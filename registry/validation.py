@@ -3,70 +3,96 @@
 Hard checks (dates out of order) are called from the models' ``clean()``; consistency checks
 that depend on the order data arrive in (a grade 5 event before its death record is entered)
 are data-quality flags raised by ``registry.quality``.
+
+The checks ask for *facts* about a patient's other rows (the death date, the first treatment
+date, the baseline scans, the latest dated event). Row by row, each fact is one or a few
+queries. Within ``facts_preloaded(site_id)`` — a bulk import validating thousands of rows — each
+kind of fact is read for the whole site with a fixed number of queries the first time a check
+needs it; the rule that uses the fact is the same in both cases, in the model's ``clean()``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-# Death dates read once for a whole bulk import rather than once per validated row.
-_known_death_dates: ContextVar[dict[int, dt.date] | None] = ContextVar(
-    "known_death_dates", default=None
-)
+
+@dataclass(frozen=True)
+class BaselineScan:
+    """What a follow-up scan or lesion is checked against: a baseline scan and its lesions."""
+
+    pk: int
+    assessment_date: dt.date
+    # Target lesion number → longest diameter (mm) measured on this baseline scan.
+    lesions: dict[int, Decimal] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class _SiteFacts:
+    site_id: int
+    # Kind of fact → patient id → fact, read when a check first needs it.
+    loaded: dict[str, dict] = field(default_factory=dict)
+
+
+_site_facts: ContextVar[_SiteFacts | None] = ContextVar("cross_form_facts", default=None)
 
 
 @contextmanager
-def death_dates_preloaded(site_id: int) -> Iterator[None]:
-    """Within the block, the date checks take a site's death dates from one query.
+def facts_preloaded(site_id: int) -> Iterator[None]:
+    """Within the block, the cross-form checks read the site's stored rows once per kind of fact.
 
-    For bulk imports, which validate thousands of rows of the same patients: the death dates
-    are those stored when the block starts, which is what a row-by-row check would read as long
-    as deaths are written after the other rows (the importer's death section comes last).
-    A death saved one at a time inside the block updates the preloaded dates.
+    A preloaded fact is what the per-row query would return as long as no row is written
+    between loading and checking. So every write forgets them: ``CrfRecord.save()`` and
+    ``delete()`` call ``stored_rows_changed()``, and code that writes rows in bulk (which
+    bypasses ``save()``) must call it after each write.
     """
-    from registry.models import Death
-
-    dates = dict(
-        Death.objects.filter(patient__site_id=site_id).values_list("patient_id", "death_date")
-    )
-    token = _known_death_dates.set(dates)
+    token = _site_facts.set(_SiteFacts(site_id))
     try:
         yield
     finally:
-        _known_death_dates.reset(token)
+        _site_facts.reset(token)
 
 
-def remember_death_date(patient_id: int, death_date: dt.date | None) -> None:
-    dates = _known_death_dates.get()
-    if dates is None:
-        return
-    if death_date is None:
-        dates.pop(patient_id, None)
-    else:
-        dates[patient_id] = death_date
+def stored_rows_changed() -> None:
+    """Forget the preloaded facts: the next check reads them again."""
+    facts = _site_facts.get()
+    if facts is not None:
+        facts.loaded.clear()
+
+
+def _preloaded(kind: str, load: Callable[[int], dict]) -> dict | None:
+    """The site-wide fact of this kind (patient id → fact), or None outside a preload block."""
+    facts = _site_facts.get()
+    if facts is None:
+        return None
+    if kind not in facts.loaded:
+        facts.loaded[kind] = load(facts.site_id)
+    return facts.loaded[kind]
 
 
 def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:
     """No event dated before the diagnosis; no event dated after the death."""
     errors: dict[str, str] = {}
     death_date = _death_date(patient, record)
-    for field in fields:
-        value: dt.date | None = getattr(record, field, None)
+    for field_name in fields:
+        value: dt.date | None = getattr(record, field_name, None)
         if value is None:
             continue
-        label = record._meta.get_field(field).verbose_name
+        label = record._meta.get_field(field_name).verbose_name
         if patient.diagnosis_date and value < patient.diagnosis_date:
-            errors[field] = (
+            errors[field_name] = (
                 f"{label.capitalize()} {value} is before the diagnosis date "
                 f"{patient.diagnosis_date}: no event can precede the diagnosis."
             )
-        elif death_date and value > death_date and field != "death_date":
-            errors[field] = (
+        elif death_date and value > death_date and field_name != "death_date":
+            errors[field_name] = (
                 f"{label.capitalize()} {value} is after the death date {death_date}: "
                 "no event can follow the death."
             )
@@ -79,13 +105,24 @@ def _death_date(patient, record) -> dt.date | None:
 
     if isinstance(record, Death) or patient.pk is None:
         return None
-    known = _known_death_dates.get()
+    known = _preloaded("death_date", _load_death_dates)
     if known is not None:
         return known.get(patient.pk)
     return Death.objects.filter(patient=patient).values_list("death_date", flat=True).first()
 
 
+def _load_death_dates(site_id: int) -> dict[int, dt.date]:
+    from registry.models import Death
+
+    return dict(
+        Death.objects.filter(patient__site_id=site_id).values_list("patient_id", "death_date")
+    )
+
+
 def first_treatment_date(patient) -> dt.date | None:
+    known = _preloaded("first_treatment_date", _load_first_treatment_dates)
+    if known is not None:
+        return known.get(patient.pk)
     dates = [
         model.objects.filter(patient=patient)
         .order_by("start_date")
@@ -97,8 +134,44 @@ def first_treatment_date(patient) -> dt.date | None:
     return min(dates) if dates else None
 
 
+def _load_first_treatment_dates(site_id: int) -> dict[int, dt.date]:
+    from django.db.models import Min
+
+    first: dict[int, dt.date] = {}
+    for model in treatment_models():
+        rows = (
+            model.objects.filter(patient__site_id=site_id)
+            .order_by()
+            .values_list("patient_id")
+            .annotate(first=Min("start_date"))
+        )
+        for patient_id, day in rows:
+            if patient_id not in first or day < first[patient_id]:
+                first[patient_id] = day
+    return first
+
+
 def latest_event_before_death(patient) -> tuple[dt.date, str] | None:
     """The latest dated event of the patient other than the death, with what it is."""
+    known = _preloaded("latest_events", _load_latest_events)
+    if known is not None:
+        candidates = known.get(patient.pk, [])
+    else:
+        candidates = []
+        for model, date_field, label, only in _dated_events():
+            latest = (
+                model.objects.filter(patient=patient, **only)
+                .order_by(f"-{date_field}")
+                .values_list(date_field, flat=True)
+                .first()
+            )
+            if latest is not None:
+                candidates.append((latest, label))
+    return max(candidates) if candidates else None
+
+
+def _dated_events() -> list[tuple[type, str, str, dict]]:
+    """(model, date field, what it is, filter) of every event a death must not precede."""
     from registry.models import (
         AdverseEvent,
         FollowUp,
@@ -107,35 +180,99 @@ def latest_event_before_death(patient) -> tuple[dt.date, str] | None:
         ProgressionEvent,
     )
 
-    candidates: list[tuple[dt.date, str]] = []
-    queries = [
-        (LabPanel, "sample_date", "a lab panel"),
-        (ImagingAssessment, "assessment_date", "an imaging assessment"),
-        (AdverseEvent, "onset_date", "an adverse event"),
-        (ProgressionEvent, "event_date", "a progression event"),
-        (FollowUp, "contact_date", "a follow-up contact"),
+    events = [
+        (LabPanel, "sample_date", "a lab panel", {}),
+        (ImagingAssessment, "assessment_date", "an imaging assessment", {}),
+        (AdverseEvent, "onset_date", "an adverse event", {}),
+        (ProgressionEvent, "event_date", "a progression event", {}),
+        (FollowUp, "contact_date", "a follow-up contact", {}),
     ]
-    queries += [
-        (model, "start_date", f"a {model._meta.verbose_name}") for model in treatment_models()
+    events += [
+        (model, "start_date", f"a {model._meta.verbose_name}", {}) for model in treatment_models()
     ]
-    for model, field, label in queries:
-        latest = (
-            model.objects.filter(patient=patient)
-            .order_by(f"-{field}")
-            .values_list(field, flat=True)
-            .first()
+    alive = {"vital_status": "alive"}
+    events.append((FollowUp, "contact_date", "a follow-up where the patient was alive", alive))
+    return events
+
+
+def _load_latest_events(site_id: int) -> dict[int, list[tuple[dt.date, str]]]:
+    from django.db.models import Max
+
+    candidates: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for model, date_field, label, only in _dated_events():
+        rows = (
+            model.objects.filter(patient__site_id=site_id, **only)
+            .order_by()
+            .values_list("patient_id")
+            .annotate(latest=Max(date_field))
         )
-        if latest is not None:
-            candidates.append((latest, label))
-    alive = (
-        FollowUp.objects.filter(patient=patient, vital_status="alive")
-        .order_by("-contact_date")
-        .values_list("contact_date", flat=True)
-        .first()
+        for patient_id, latest in rows:
+            candidates[patient_id].append((latest, label))
+    return dict(candidates)
+
+
+def governing_baseline(patient, day: dt.date, *, exclude_pk=None) -> BaselineScan | None:
+    """The baseline scan a follow-up assessment on ``day`` is compared with: the latest before it.
+
+    A patient may have one baseline scan per treatment line (e.g. before the first TACE and again
+    before systemic therapy after TACE refractoriness); each starts a new series of responses.
+    """
+    known = _preloaded("baseline_scans", _load_baseline_scans)
+    if known is not None:
+        scans = [
+            scan
+            for scan in known.get(patient.pk, ())
+            if scan.assessment_date <= day and scan.pk != exclude_pk
+        ]
+        return max(scans, key=lambda scan: (scan.assessment_date, scan.pk), default=None)
+    from registry.models import ImagingAssessment, LesionMeasurement
+
+    baselines = ImagingAssessment.objects.filter(
+        patient=patient, is_baseline=True, assessment_date__lte=day
     )
-    if alive is not None:
-        candidates.append((alive, "a follow-up where the patient was alive"))
-    return max(candidates) if candidates else None
+    if exclude_pk is not None:
+        baselines = baselines.exclude(pk=exclude_pk)
+    found = baselines.order_by("-assessment_date").values_list("pk", "assessment_date").first()
+    if found is None:
+        return None
+    lesions = LesionMeasurement.objects.filter(assessment_id=found[0])
+    return BaselineScan(*found, dict(lesions.values_list("lesion_number", "diameter_mm")))
+
+
+def baseline_scan_on(patient, day: dt.date, *, exclude_pk=None) -> bool:
+    """Whether the patient has a baseline scan on ``day`` other than ``exclude_pk``."""
+    known = _preloaded("baseline_scans", _load_baseline_scans)
+    if known is not None:
+        return any(
+            scan.assessment_date == day and scan.pk != exclude_pk
+            for scan in known.get(patient.pk, ())
+        )
+    from registry.models import ImagingAssessment
+
+    return (
+        ImagingAssessment.objects.filter(patient=patient, is_baseline=True, assessment_date=day)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def _load_baseline_scans(site_id: int) -> dict[int, list[BaselineScan]]:
+    from registry.models import ImagingAssessment, LesionMeasurement
+
+    by_patient: dict[int, list[BaselineScan]] = defaultdict(list)
+    by_pk: dict[int, BaselineScan] = {}
+    scans = ImagingAssessment.objects.filter(patient__site_id=site_id, is_baseline=True)
+    for pk, patient_id, day in scans.order_by().values_list("pk", "patient_id", "assessment_date"):
+        by_pk[pk] = BaselineScan(pk, day, {})
+        by_patient[patient_id].append(by_pk[pk])
+    lesions = LesionMeasurement.objects.filter(
+        assessment__patient__site_id=site_id, assessment__is_baseline=True
+    )
+    for scan_pk, number, diameter in lesions.order_by().values_list(
+        "assessment_id", "lesion_number", "diameter_mm"
+    ):
+        by_pk[scan_pk].lesions[number] = diameter
+    return dict(by_patient)
 
 
 def treatment_models() -> list:

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from registry.validation import stored_rows_changed
+
 
 class RecordLocked(ValidationError):  # noqa: N818 - reads as the state the user meets
     """Raised on any write to a locked patient record."""
@@ -58,12 +60,15 @@ class CrfRecord(DecimalInput):
             self.version = (self.version or 0) + 1
         self.derive()
         super().save(*args, **kwargs)
+        stored_rows_changed()
 
     def delete(self, *args, **kwargs):
         patient = self.owner_patient()
         if patient is not None:
             patient.assert_editable()
-        return super().delete(*args, **kwargs)
+        deleted = super().delete(*args, **kwargs)
+        stored_rows_changed()
+        return deleted
 
     def owner_patient(self):
         return self.patient

@@ -11,25 +11,12 @@ from django.db import models
 
 from registry import choices as c
 from registry.rules import HardRange
+from registry.validation import baseline_scan_on, governing_baseline
 
 from .base import CrfRecord
 
 MEASURABLE_MM = 10
 MAX_TARGETS = {c.ResponseCriteria.MRECIST: 2, c.ResponseCriteria.RECIST11: 5}
-
-
-def governing_baseline(patient, day, *, exclude_pk=None):
-    """The baseline scan a follow-up assessment on ``day`` is compared with: the latest before it.
-
-    A patient may have one baseline scan per treatment line (e.g. before the first TACE and again
-    before systemic therapy after TACE refractoriness); each starts a new series of responses.
-    """
-    baselines = ImagingAssessment.objects.filter(
-        patient=patient, is_baseline=True, assessment_date__lte=day
-    )
-    if exclude_pk is not None:
-        baselines = baselines.exclude(pk=exclude_pk)
-    return baselines.order_by("-assessment_date").first()
 
 
 class ImagingAssessment(CrfRecord):
@@ -93,10 +80,7 @@ class ImagingAssessment(CrfRecord):
         if not self._owner_is_set() or self.patient.pk is None or self.assessment_date is None:
             return
         if self.is_baseline:
-            same_day = ImagingAssessment.objects.filter(
-                patient=self.patient, is_baseline=True, assessment_date=self.assessment_date
-            ).exclude(pk=self.pk)
-            if same_day.exists():
+            if baseline_scan_on(self.patient, self.assessment_date, exclude_pk=self.pk):
                 raise ValidationError(
                     {
                         "assessment_date": f"There is already a baseline scan on {self.assessment_date}."
@@ -111,7 +95,7 @@ class ImagingAssessment(CrfRecord):
                     "baseline scan on or before that date (tick 'baseline scan' on it)."
                 }
             )
-        if not baseline.measurements.filter(diameter_mm__gte=MEASURABLE_MM).exists():
+        if not any(diameter >= MEASURABLE_MM for diameter in baseline.lesions.values()):
             raise ValidationError(
                 f"The baseline scan of {baseline.assessment_date} has no measurable target lesion "
                 f"(≥ {MEASURABLE_MM} mm): response cannot be assessed."
@@ -179,12 +163,7 @@ class LesionMeasurement(CrfRecord):
             )
         if not assessment.is_baseline and assessment.patient_id and assessment.assessment_date:
             baseline = governing_baseline(assessment.patient, assessment.assessment_date)
-            baseline_numbers = (
-                set(baseline.measurements.values_list("lesion_number", flat=True))
-                if baseline
-                else set()
-            )
-            if self.lesion_number not in baseline_numbers:
+            if baseline is None or self.lesion_number not in baseline.lesions:
                 raise ValidationError(
                     {
                         "lesion_number": f"Lesion {self.lesion_number} was not measured on the baseline "

@@ -56,18 +56,6 @@ class Death(CrfRecord):
     def __str__(self) -> str:
         return f"Death {self.death_date}"
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from registry.validation import remember_death_date
-
-        remember_death_date(self.patient_id, self.death_date)
-
-    def delete(self, *args, **kwargs):
-        from registry.validation import remember_death_date
-
-        remember_death_date(self.patient_id, None)
-        return super().delete(*args, **kwargs)
-
     def clean(self) -> None:
         super().clean()
         if self._owner_is_set() and self.patient.pk and self.death_date:
