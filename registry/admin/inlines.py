@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from registry.forms import LabPanelForm
+from registry.forms import LabPanelForm, RegistryModelForm
 from registry.models import (
     AdverseEvent,
     Death,
@@ -24,6 +24,7 @@ from registry.models import (
 )
 
 from .base import RegistryInlineMixin
+from .widgets import RowLabelledAutocomplete, unwrapped
 
 EMPTY = "—"
 
@@ -272,8 +273,21 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
         return super().get_queryset(request).prefetch_related("measurements")
 
 
+class AdverseEventInlineForm(RegistryModelForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        term = AdverseEvent._meta.get_field("term")
+        if "term" in self.fields and term.is_cached(self.instance):
+            unwrapped(self.fields["term"].widget).selected_object = self.instance.term
+
+
 class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
+    """The CTCAE term is an autocomplete: the list has ~800 terms in CTCAE v5.0, and a <select>
+    of all of them per row made a long record's page megabytes and seconds to render."""
+
     model = AdverseEvent
+    form = AdverseEventInlineForm
+    autocomplete_fields = ["term"]
     fields = [
         "term",
         "other_specify",
@@ -288,7 +302,15 @@ class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
     ]
 
     def get_queryset(self, request):
+        # The term of each row labels its autocomplete (``AdverseEventInlineForm``).
         return super().get_queryset(request).select_related("term")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "term":
+            kwargs["widget"] = RowLabelledAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class FollowUpInline(RegistryInlineMixin, admin.TabularInline):

@@ -615,7 +615,10 @@ def query_targets(patient: Patient) -> list[tuple[str, str]]:
     targets = []
     for inline in PATIENT_INLINES:
         model = inline.model
-        for row in model.objects.filter(patient=patient):
+        # A row's label may name a related row (an adverse event its CTCAE term): read them
+        # with the rows, not one query per row.
+        related = [f.name for f in model._meta.concrete_fields if f.is_relation]
+        for row in model.objects.filter(patient=patient).select_related(*related):
             targets.append(
                 (f"{model._meta.model_name}:{row.pk}", f"{model._meta.verbose_name}: {row}")
             )

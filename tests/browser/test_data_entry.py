@@ -7,7 +7,7 @@ import re
 import pytest
 
 from registry.choices import RecordStatus
-from registry.models import LabPanel, Patient
+from registry.models import AdverseEvent, LabPanel, Patient
 from tests.registry.factories import make_data_manager, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,6 +54,14 @@ def fill_lab(page, albumin: str) -> None:
     page.fill("#id_lab_panels-0-inr", "1.1")
     page.select_option("#id_lab_panels-0-ascites", "none")
     page.select_option("#id_lab_panels-0-encephalopathy", "none")
+
+
+def pick_term(page, row: str, term: str) -> None:
+    """Search the CTCAE list in the row's autocomplete and pick ``term``."""
+    page.click(f"#id_{row}-term + .select2")
+    page.fill(".select2-container--open .select2-search__field", term[:4])
+    page.click(f".select2-results__option:text-is('{term}')")
+    assert page.locator(f"#id_{row}-term option:checked").inner_text() == term
 
 
 def save_and_continue(page) -> None:
@@ -107,7 +115,7 @@ def test_a_data_manager_enters_a_case_and_another_site_cannot_see_it(sites, logi
 
     # An adverse event and a follow-up contact.
     add_row(page, "adverse_events")
-    page.select_option("#id_adverse_events-0-term", label="Fever")
+    pick_term(page, "adverse_events-0", "Fever")
     page.fill("#id_adverse_events-0-grade", "1")
     page.fill("#id_adverse_events-0-onset_date", "2023-03-03")
     page.select_option("#id_adverse_events-0-attribution", "local")
@@ -116,6 +124,8 @@ def test_a_data_manager_enters_a_case_and_another_site_cannot_see_it(sites, logi
     page.select_option("#id_follow_ups-0-vital_status", "alive")
     save_and_continue(page)
     assert page.locator(".errornote").count() == 0, page.locator(".errorlist").all_inner_texts()
+    assert AdverseEvent.objects.get(patient__study_id=study_id).term.term == "Fever"
+    assert page.locator("#id_adverse_events-0-term option:checked").inner_text() == "Fever"
 
     page.click("#status-mark_complete")
     page.wait_for_load_state("load")
