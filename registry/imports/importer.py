@@ -7,8 +7,10 @@ rows are written as they are validated, so later rows are checked against them; 
 fails, or on a dry run, the whole transaction is rolled back and nothing stays behind.
 
 Speed comes from doing per file what the services do per row: existing rows are fetched once
-per section, new rows are inserted with ``bulk_create`` (and their audit rows with
-``bulk_create_with_history``), and the patient-level derivations run once per touched patient
+per section, new rows are inserted in bulk with their audit rows
+(``registry.imports.writing.insert_with_history``: ``COPY`` on PostgreSQL), the cross-form
+checks read their facts once per section (``registry.validation.facts_preloaded``), and the
+patient-level derivations run once per touched patient
 through ``registry.services.patient_refresh_derived`` instead of once per row. Rows whose values
 equal the stored ones are not written at all, which makes a re-import a no-op.
 """
@@ -23,13 +25,13 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
-from simple_history.utils import bulk_create_with_history
 
 from registry import choices as c
 from registry import services
 from registry.access import Action, can
 from registry.imports.parsing import CellError, Sheet, convert
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
+from registry.imports.writing import insert_with_history
 from registry.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -41,7 +43,6 @@ from registry.models import (
 from registry.rules import to_canonical
 from registry.validation import facts_preloaded, stored_rows_changed
 
-BATCH_SIZE = 1000
 Progress = Callable[[int], None]
 
 
@@ -339,13 +340,7 @@ class _Importer:
         )
         for offset, patient in enumerate(new):
             patient.study_id = f"{self.site.code}-{last - len(new) + 1 + offset:04d}"
-        bulk_create_with_history(
-            new,
-            Patient,
-            batch_size=BATCH_SIZE,
-            default_user=self.user,
-            default_change_reason=f"Enrolment ({self.reason})",
-        )
+        insert_with_history(new, Patient, user=self.user, reason=f"Enrolment ({self.reason})")
         for patient in new:
             self.touched[patient.pk] = patient
 
@@ -454,14 +449,7 @@ class _Importer:
             self.touched.setdefault(patient.pk, patient)
         for record in creates:
             record.derive()
-        if creates:
-            bulk_create_with_history(
-                creates,
-                model,
-                batch_size=BATCH_SIZE,
-                default_user=self.user,
-                default_change_reason=self.reason,
-            )
+        insert_with_history(creates, model, user=self.user, reason=self.reason)
         for record in updates:
             self._attribute(record)
             record.save()
