@@ -144,7 +144,6 @@ register_section(HaicCycle, ["start_date", "regimen"], ["regimen"])
 register_section(RadiotherapyCourse, ["start_date", "technique", "bed10_gy"], ["technique"])
 register_section(LocalProcedure, ["start_date", "procedure"], ["procedure"])
 register_section(SystemicTherapy, ["start_date", "agent", "drug_class"], ["drug_class", "agent"])
-register_section(AdverseEvent, ["onset_date", "grade", "serious"], ["grade", "serious"])
 register_section(FollowUp, ["contact_date", "vital_status"], ["vital_status"])
 register_section(ProgressionEvent, ["event_date", "progression_type"], ["progression_type"])
 register_section(Death, ["death_date", "cause"], ["cause"])
@@ -164,3 +163,14 @@ class LesionMeasurementAdmin(CrfRecordAdmin):
     @admin.display(description="patient", ordering="assessment__patient__study_id")
     def patient_link(self, obj) -> str:
         return super().patient_link(obj) if obj.assessment_id else EMPTY
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(CrfRecordAdmin):
+    """The CTCAE term is searched, not picked from a <select> of the whole list, and read with
+    each listed row (a row's label is its term)."""
+
+    autocomplete_fields = ["patient", "term"]
+    list_select_related = [*CrfRecordAdmin.list_select_related, "term"]
+    list_display_extra = ["onset_date", "grade", "serious"]
+    list_filter = ["grade", "serious"]
