@@ -15,6 +15,8 @@ Python values (``to_python``); only the values the database adapter cannot take 
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.db import connections, models, router
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
@@ -48,34 +50,59 @@ def insert_with_history(records: list, model: type[models.Model], *, user, reaso
         )
         return
     history = get_history_manager_for_model(model).model
+    audit_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
+    audit_extra = [f for f in audit_fields if f.attname in _AUDIT_COLUMNS]
+    audit_copied = [f for f in audit_fields if f.attname not in _AUDIT_COLUMNS]
+    fields = list(model._meta.concrete_fields)
+    row_of = _row_reader(fields, connection)
+    audit_row_of = _row_reader(audit_copied, connection)
+    pre_save = _with_pre_save(fields)
     now = timezone.now()
     with connection.cursor() as cursor:
         _reserve_ids(cursor, model, records)
-        fields = list(model._meta.concrete_fields)
-        rows = []
         for record in records:
-            rows.append([_value(f, f.pre_save(record, add=True), connection) for f in fields])
+            # What Model.save() and bulk_create() do before an insert: the auto_now dates.
+            for f in pre_save:
+                setattr(record, f.attname, f.pre_save(record, add=True))
             record._state.adding = False
             record._state.db = connection.alias
-        _copy(cursor, model, fields, rows)
+        _copy(cursor, model, fields, [row_of(record) for record in records])
 
-        extra = {"history_date": now, "history_change_reason": reason, "history_type": "+"}
-        audit_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-        rows = []
+        audit_rows = []
         for record in records:
             audited = {
                 "history_user_id": _pk(user or history.get_default_history_user(record)),
-                **extra,
+                "history_date": now,
+                "history_change_reason": reason,
+                "history_type": "+",
             }
-            rows.append(
-                [
-                    _value(f, audited[f.attname], connection)
-                    if f.attname in audited
-                    else _value(f, getattr(record, f.attname), connection)
-                    for f in audit_fields
-                ]
-            )
-        _copy(cursor, history, audit_fields, rows)
+            audit_rows.append(audit_row_of(record) + [audited[f.attname] for f in audit_extra])
+        _copy(cursor, history, audit_copied + audit_extra, audit_rows)
+
+
+# The columns simple_history adds to a model's own in its audit table.
+_AUDIT_COLUMNS = {"history_user_id", "history_date", "history_change_reason", "history_type"}
+
+
+def _with_pre_save(fields) -> list:
+    return [f for f in fields if type(f).pre_save is not models.Field.pre_save]
+
+
+def _row_reader(fields, connection):
+    """A function giving a row's values for ``fields`` as the database takes them."""
+    read = attrgetter(*(f.attname for f in fields))
+    prepare = [
+        (index, f.get_db_prep_save) for index, f in enumerate(fields) if not isinstance(f, _AS_IS)
+    ]
+
+    def row_of(record) -> list:
+        values = list(read(record)) if len(fields) > 1 else [read(record)]
+        for index, prep in prepare:
+            if values[index] is not None:
+                values[index] = prep(values[index], connection)
+        return values
+
+    return row_of
 
 
 def _reserve_ids(cursor, model, records) -> None:
@@ -86,12 +113,6 @@ def _reserve_ids(cursor, model, records) -> None:
     )
     for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
         record.pk = pk
-
-
-def _value(field, value, connection):
-    if value is None or isinstance(field, _AS_IS):
-        return value
-    return field.get_db_prep_save(value, connection)
 
 
 def _pk(user) -> int | None:
