@@ -199,18 +199,22 @@ def patients_refresh_derived(patient_ids: Iterable[int]) -> dict[int, Patient]:
 
 
 def _with_rows(ids: list[int]):
+    """The patients with their rows as plain lists: ``rows_<relation>`` (``to_attr`` spares
+    Django a queryset per patient and relation, which cost more than the derivations)."""
     return (
         Patient.objects.filter(pk__in=ids)
         .select_related("tumour_assessment", "death")
         .prefetch_related(
-            "lab_panels",
-            Prefetch(
+            _rows("lab_panels"),
+            _rows(
                 "imaging_assessments",
-                queryset=ImagingAssessment.objects.prefetch_related("measurements"),
+                ImagingAssessment.objects.prefetch_related(
+                    Prefetch("measurements", to_attr="rows_measurements")
+                ),
             ),
-            *TREATMENT_RELATIONS,
-            Prefetch("adverse_events", queryset=AdverseEvent.objects.select_related("term")),
-            "follow_ups",
+            *(_rows(name) for name in TREATMENT_RELATIONS),
+            _rows("adverse_events", AdverseEvent.objects.select_related("term")),
+            _rows("follow_ups"),
             Prefetch(
                 "quality_flags",
                 queryset=DataQualityFlag.objects.exclude(status=c.FlagStatus.RESOLVED),
@@ -218,6 +222,10 @@ def _with_rows(ids: list[int]):
             ),
         )
     )
+
+
+def _rows(relation: str, queryset=None) -> Prefetch:
+    return Prefetch(relation, queryset=queryset, to_attr=f"rows_{relation}")
 
 
 def _one(patient: Patient, name: str):
@@ -275,7 +283,7 @@ def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
 
 def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
     """Set the derived fields of a patient whose rows are prefetched; return the changed scans."""
-    labs = list(patient.lab_panels.all())
+    labs = list(patient.rows_lab_panels)
     tumour = _one(patient, "tumour_assessment")
     death = _one(patient, "death")
     missing: dict[str, list[str]] = {}
@@ -341,8 +349,8 @@ def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
     patient.missing_inputs = missing
     patient.completeness_pct = _completeness(patient, labs, tumour, death)
 
-    systemic = list(patient.systemic_therapies.all())
-    adverse_events = list(patient.adverse_events.all())
+    systemic = list(patient.rows_systemic_therapies)
+    adverse_events = list(patient.rows_adverse_events)
     findings = patient_findings(
         patient,
         labs=labs,
@@ -423,12 +431,12 @@ def _refresh_responses(
     """Derive every scan's response; return the scans in date order and those that changed."""
     # Baselines sort before follow-ups of the same day, so a same-day follow-up joins the new series.
     assessments = sorted(
-        patient.imaging_assessments.all(),
+        patient.rows_imaging_assessments,
         key=lambda a: (a.assessment_date, not a.is_baseline, a.pk),
     )
     before = {a.pk: _scan_values(a) for a in assessments}
     for assessment in assessments:
-        values = [float(m.diameter_mm) for m in assessment.measurements.all()]
+        values = [float(m.diameter_mm) for m in assessment.rows_measurements]
         assessment.target_sum_mm = sum(values) if values else None
     for baseline, follow_ups in response_series(assessments):
         criteria = baseline.criteria if baseline else c.ResponseCriteria.MRECIST
@@ -482,7 +490,7 @@ def _scan_values(assessment: ImagingAssessment) -> tuple:
 def _refractoriness(patient: Patient, labs, imaging) -> dict:
     sessions = [
         TaceSessionInput(session_date=s.start_date, technically_adequate=s.technically_adequate)
-        for s in sorted(patient.tace_sessions.all(), key=lambda s: (s.start_date, s.pk))
+        for s in sorted(patient.rows_tace_sessions, key=lambda s: (s.start_date, s.pk))
     ]
     if not sessions:
         return {}
@@ -624,8 +632,8 @@ def _completeness(patient: Patient, labs, tumour, death) -> int:
         labs=labs,
         tumour=tumour,
         death=death,
-        has_treatment=any(getattr(patient, name).all() for name in TREATMENT_RELATIONS),
-        has_follow_up=bool(patient.follow_ups.all()),
+        has_treatment=any(getattr(patient, f"rows_{name}") for name in TREATMENT_RELATIONS),
+        has_follow_up=bool(patient.rows_follow_ups),
     )
     total = len(CRITICAL_FIELDS) + 4
     return round(100 * (total - len(missing)) / total)
