@@ -11,8 +11,10 @@ Method
    is not timed.
 3. Timed: ``read_upload`` + ``import_sheets(dry_run=False)`` into a fresh site — the code path of
    the API and the web page: parsing, ``full_clean()`` of every row with the model rules and the
-   cross-form checks, bulk inserts with audit rows, then the patient-level derivations and
-   data-quality flags of every patient (``services.patient_refresh_derived``), all in one
+   cross-form checks (their facts — death dates, first treatment dates, baseline scans — read
+   once per section, ``registry.validation.facts_preloaded``), bulk inserts with audit rows
+   (``COPY`` on PostgreSQL, ``registry.imports.writing``), then the patient-level derivations and
+   data-quality flags of every patient (``services.patients_refresh_derived``), all in one
    transaction. The derivation phase is timed separately as well.
 4. Timed: the same file imported a second time (idempotent: 0 created, 0 updated).
 5. Baseline: the rows the import stored (CRF tables only, not the audit or flag tables) are
@@ -126,6 +128,7 @@ def measure(size: int, index: int) -> dict:
     data = as_csv_zip(rows)
     row_count = sum(len(section) for section in rows.values())
 
+    load_before = os.getloadavg()[0]
     derive_seconds = []
     original = importer_module._Importer.refresh_derived
 
@@ -157,6 +160,7 @@ def measure(size: int, index: int) -> dict:
 
     copy_seconds, copied_rows = copy_baseline(site.pk)
     return {
+        "load": (load_before, os.getloadavg()[0]),
         "patients": size,
         "rows": row_count,
         "import_s": first,
@@ -223,7 +227,7 @@ def _line(r: dict) -> str:
         f"N={r['patients']}: {r['rows']} rows, import {r['import_s']:.1f} s "
         f"({r['patients'] / r['import_s']:.0f} patients/s; derivations {r['derive_s']:.1f} s), "
         f"re-import {r['reimport_s']:.1f} s, raw COPY of {r['copied_rows']} rows "
-        f"{r['copy_s']:.2f} s"
+        f"{r['copy_s']:.2f} s; load average {r['load'][0]:.2f} -> {r['load'][1]:.2f}"
     )
 
 
