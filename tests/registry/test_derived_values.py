@@ -171,3 +171,26 @@ def test_eligibility_flags_are_derived():
     patient = Patient.objects.get(pk=patient.pk)
 
     assert patient.eligibility_flags == ["ecog_ge_2", "non_conventional_histology"]
+
+
+def test_a_batch_refresh_writes_each_patient_its_own_values():
+    """Many patients' derived values are written in one statement on PostgreSQL (COPY + join).
+
+    Bilirubin 17 µmol/L: ALBI = 0.66·log10(17) − 0.085·albumin (Johnson 2015) is −2.59, −1.74
+    and −0.89 for albumin 40, 30, 20 g/L (grades 2, 2, 3; grade 3 above −1.39); Child-Pugh
+    albumin points 1, 2, 3 (> 35, 28–35, < 28 g/L) on top of 4 → scores 5, 6, 7.
+    """
+    patients = [make_patient() for _ in range(3)]
+    with services.patient_refresh_deferred():
+        for patient, albumin in zip(patients, (40, 30, 20), strict=True):
+            add_lab(patient, albumin_g_l=albumin)
+            add_tumour(patient, tumour_number=1, max_diameter_cm=albumin / 10)
+
+    stored = Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk")
+
+    assert [(p.albi_grade, p.up_to_seven_within) for p in stored] == [
+        ("2", True),
+        ("2", True),
+        ("3", True),
+    ]
+    assert [p.child_pugh_score for p in stored] == [5, 6, 7]
