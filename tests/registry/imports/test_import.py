@@ -222,3 +222,15 @@ def test_a_re_import_adding_a_lab_after_the_stored_death_names_the_row(site, man
     assert not result.committed
     assert [(e["sheet"], e["column"]) for e in result.errors] == [("labs", "sample_date")]
     assert "after the death date 2022-06-01" in result.errors[0]["reason"]
+
+
+def test_the_garbage_collector_is_unfrozen_after_an_import_with_errors(site, manager):
+    import gc
+
+    rows = synthetic_rows(1)
+    rows["labs"][0]["albumin"] = 75
+
+    result = run(site, manager, as_workbook(rows))
+
+    assert result.errors
+    assert gc.get_freeze_count() == 0
