@@ -279,10 +279,15 @@ def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
         for obj in objects
     ]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) > 1:
+        if connection.vendor == "postgresql" and len(rows) >= JOINED_UPDATE_ROWS:
             _update_from_copy(cursor, model, fields, rows)
         else:
             cursor.executemany(sql, rows)
+
+
+# From this many rows, the COPY + joined UPDATE costs less than one UPDATE per row; a single
+# patient's refresh (the web and API path) keeps the plain statement.
+JOINED_UPDATE_ROWS = 50
 
 
 def _update_from_copy(cursor, model, fields, rows: list[list]) -> None:

@@ -33,7 +33,7 @@ from registry import services
 from registry.access import Action, can
 from registry.imports.parsing import CellError, Sheet, convert
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
-from registry.imports.writing import insert_with_history
+from registry.imports.writing import insert_with_history, refresh_statistics
 from registry.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -126,6 +126,7 @@ class _Importer:
         self.patients: dict[str, Patient] = {}
         self.failed_refs: set[str] = set()
         self.touched: dict[int, Patient] = {}
+        self.inserted: dict[type[models.Model], int] = defaultdict(int)
         terms = list(CtcaeTerm.objects.all())
         self.terms = {term.code.lower(): term.pk for term in terms}
         # An adverse event's clean() reads its term's grades: hand it the term, not a query.
@@ -162,6 +163,7 @@ class _Importer:
 
     def refresh_derived(self) -> None:
         """Patient-level derived values and data-quality flags, once per touched patient."""
+        refresh_statistics(self.inserted)
         touched = sorted(self.touched)
         step = services.REFRESH_CHUNK
         for start in range(0, len(touched), step):
@@ -361,6 +363,7 @@ class _Importer:
         for offset, patient in enumerate(new):
             patient.study_id = f"{self.site.code}-{last - len(new) + 1 + offset:04d}"
         insert_with_history(new, Patient, user=self.user, reason=f"Enrolment ({self.reason})")
+        self.inserted[Patient] += len(new)
         for patient in new:
             self.touched[patient.pk] = patient
 
@@ -470,6 +473,7 @@ class _Importer:
         for record in creates:
             record.derive()
         insert_with_history(creates, model, user=self.user, reason=self.reason)
+        self.inserted[model] += len(creates)
         for record in updates:
             self._attribute(record)
             record.save()

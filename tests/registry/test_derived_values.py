@@ -173,13 +173,14 @@ def test_eligibility_flags_are_derived():
     assert patient.eligibility_flags == ["ecog_ge_2", "non_conventional_histology"]
 
 
-def test_a_batch_refresh_writes_each_patient_its_own_values():
+def test_a_batch_refresh_writes_each_patient_its_own_values(monkeypatch):
     """Many patients' derived values are written in one statement on PostgreSQL (COPY + join).
 
     Bilirubin 17 µmol/L: ALBI = 0.66·log10(17) − 0.085·albumin (Johnson 2015) is −2.59, −1.74
     and −0.89 for albumin 40, 30, 20 g/L (grades 2, 2, 3; grade 3 above −1.39); Child-Pugh
     albumin points 1, 2, 3 (> 35, 28–35, < 28 g/L) on top of 4 → scores 5, 6, 7.
     """
+    monkeypatch.setattr(services, "JOINED_UPDATE_ROWS", 2)  # the batch path for 3 patients
     patients = [make_patient() for _ in range(3)]
     with services.patient_refresh_deferred():
         for patient, albumin in zip(patients, (40, 30, 20), strict=True):

@@ -5,9 +5,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from simple_history.utils import bulk_create_with_history
 
 from registry import services
+from registry.imports import writing
+from registry.imports.importer import import_sheets
+from registry.imports.parsing import read_upload
+from registry.imports.synthetic import as_csv_zip, synthetic_rows
 from registry.imports.writing import insert_with_history
 from registry.models import LabPanel, Patient, TaceSession
 
@@ -118,3 +123,19 @@ def test_the_rows_equal_those_bulk_create_with_history_writes(manager):
 
     assert stored(LabPanel.objects, ours[0].pk) == stored(LabPanel.objects, theirs[0].pk)
     assert stored(LabPanel.history, ours[0].pk) == stored(LabPanel.history, theirs[0].pk)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics of PostgreSQL")
+def test_an_import_analyzes_the_tables_it_filled_before_reading_them_back(
+    site, manager, monkeypatch
+):
+    monkeypatch.setattr(writing, "ANALYZE_FROM_ROWS", 2)
+    rows = synthetic_rows(3)
+
+    import_sheets(
+        site=site, user=manager, sheets=read_upload(as_csv_zip(rows), "f.zip"), dry_run=False
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_labpanel'")
+        assert cursor.fetchone()[0] == len(rows["labs"])
