@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Celery worker process bound to the test database."""
+"""Shared fixtures: a real Celery worker process bound to the test database, and the media
+folder it shares with the test."""
 
 from __future__ import annotations
 
@@ -98,3 +99,14 @@ def celery_worker_process(transactional_db, ctcae_terms_loaded) -> Iterator[subp
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def shared_media(tmp_path, settings, monkeypatch):
+    """One media folder for this process (and its live server) and the worker it starts, which
+    inherits the environment: the run outputs the worker writes are the files a test reads."""
+    media = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_ROOT", str(media))
+    settings.MEDIA_ROOT = media
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    return media

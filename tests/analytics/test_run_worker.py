@@ -32,16 +32,6 @@ from tests.registry.factories import make_site, make_user
 PATIENTS_PER_SITE = 30
 
 
-@pytest.fixture
-def shared_media(tmp_path, settings, monkeypatch):
-    """One media folder for this process and the worker (which inherits the environment)."""
-    media = tmp_path / "media"
-    monkeypatch.setenv("MEDIA_ROOT", str(media))
-    settings.MEDIA_ROOT = media
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return media
-
-
 def wait_for(run: AnalysisRun, worker, limit_seconds: float = 900) -> AnalysisRun:
     """Poll like the run page does; the limit only stops a hung test, it times nothing."""
     deadline = time.monotonic() + limit_seconds

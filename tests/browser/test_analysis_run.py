@@ -26,15 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 RUN_LIMIT_MS = 600_000
 
 
-@pytest.fixture
-def shared_media(tmp_path, settings, monkeypatch):
-    """One media folder for the live server (this process) and the worker it starts."""
-    media = tmp_path / "media"
-    monkeypatch.setenv("MEDIA_ROOT", str(media))
-    settings.MEDIA_ROOT = media
-    return media
-
-
 def test_the_run_page_follows_a_worker_run_to_its_downloads(
     shared_media, celery_worker_process, login, live_server
 ):
