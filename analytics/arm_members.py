@@ -1,9 +1,9 @@
 """Which patients a treatment arm holds: the arm rules applied to a list of patients at once.
 
-For screens that select patients by arm (the patient list's "Arm" filter). The rules are those
-of ``analytics.arms``, evaluated column-wise by the dataset selector's ``rule_matches`` over the
-same treatment frame, so a patient listed under an arm is the patient an analysis would put
-in it on the same day. Two queries, whatever the number of patients.
+For screens that select patients by arm (the patient list's "Arm" filter). The rules are
+``analytics.arms.rule_matches`` over the treatment frame the dataset selector reads, so a
+patient listed under an arm is the patient an analysis would put in it on the same day. Two
+queries, whatever the number of patients.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import datetime as dt
 import pandas as pd
 from django.db.models import QuerySet
 
+from analytics.arms import rule_matches
 from analytics.models import ArmDefinition
-from analytics.selectors import EpochDays, _fetch, _treatments, rule_matches
+from analytics.selectors import EpochDays, _fetch, _treatments
 from registry.models import Patient
 
 

@@ -148,12 +148,6 @@ def _day(value: dt.date) -> float:
     return float((value - dt.date(1970, 1, 1)).days)
 
 
-def _date_of(day: float) -> dt.date | None:
-    return (
-        None if day is None or np.isnan(day) else dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
-    )
-
-
 def _dates(days: np.ndarray) -> pd.Series:
     """Python dates (object column, None when missing) from day numbers."""
     days = np.asarray(days, dtype=float)

@@ -1,7 +1,7 @@
 """The analysis dataset: one row per patient, built in a constant number of queries.
 
 ``build_analysis_dataset`` reads what the user may ANALYSE (``registry.access``), applies the
-cohort definition, assigns each patient to one of two arms with the arm rules of
+cohort definition, assigns each patient to one of two arms with the (column-wise) arm rules of
 ``analytics.arms`` and derives the endpoints at the cohort's data cut-off with the pure
 derivations of ``registry.derivations.survival`` — evaluated column-wise with pandas/numpy
 for all patients at once (``analytics.columns``) and pinned to those one-patient functions by
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,9 +43,8 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from analytics.arms import LOCAL_MODALITIES, TreatmentRow, matches
+from analytics.arms import TREATMENT_COLUMNS, rule_matches
 from analytics.columns import (
-    _date_of,
     _dates,
     _day,
     adverse_events_long,
@@ -369,7 +367,8 @@ TREATMENT_SOURCES = (
 
 
 def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
-    """Every treatment row started by the cut-off, in one UNION query.
+    """Every treatment row started by the cut-off, in one UNION query: the frame the arm rules
+    of ``analytics.arms`` read.
 
     Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class.
     """
@@ -385,10 +384,7 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
             .values_list("patient_id", "_modality", "_day", "_drug")
             .order_by()
         )
-    frame = _fetch(
-        parts[0].union(*parts[1:], all=True),
-        ["patient_id", "modality", "day", "drug_class"],
-    )
+    frame = _fetch(parts[0].union(*parts[1:], all=True), TREATMENT_COLUMNS)
     frame["day"] = pd.to_numeric(frame["day"], errors="coerce").astype(float)
     frame["drug_class"] = frame["drug_class"].fillna("")
     return frame
@@ -407,8 +403,8 @@ def assign_arms(
     """The arm name of each patient, or None; the compared arm is tested first (a combination
     patient also satisfies "systemic").
 
-    The rules of ``analytics.arms`` evaluated for all patients at once (``rule_matches``);
-    ``tests/analytics/test_dataset_arms.py`` checks them against ``analytics.arms.matches``.
+    Each patient's arm is decided by the rules of ``analytics.arms``, evaluated for all
+    patients at once (``analytics.arms.rule_matches``).
     """
     compared = rule_matches(
         treatment.rule, treatment.window_days, treatments, patient_ids, index_days
@@ -416,59 +412,6 @@ def assign_arms(
     reference = rule_matches(control.rule, control.window_days, treatments, patient_ids, index_days)
     arms = np.where(compared, treatment.name, np.where(reference, control.name, None))
     return pd.Series(arms, index=patient_ids.index, dtype=object)
-
-
-def rule_matches(
-    rule: str,
-    window_days: int,
-    treatments: pd.DataFrame,
-    patient_ids: pd.Series,
-    index_days: np.ndarray,
-) -> np.ndarray:
-    """Boolean per patient: does the patient's treatment history satisfy ``rule``?"""
-    index = pd.Series(index_days, index=patient_ids.to_numpy())
-    rows = treatments[treatments["patient_id"].isin(index.index)]
-    day = rows["day"].to_numpy()
-    systemic = (rows["modality"] == "systemic").to_numpy()
-
-    def any_per_patient(mask: np.ndarray) -> np.ndarray:
-        hit = set(rows["patient_id"].to_numpy()[mask])
-        return patient_ids.isin(hit).to_numpy()
-
-    if rule in ("systemic_alone", "local_plus_systemic"):
-        anchor = rows["patient_id"].map(index).to_numpy()
-        within = (day >= anchor) & (day <= anchor + window_days)
-        systemic_in = any_per_patient(systemic & within)
-        local_in = any_per_patient(rows["modality"].isin(LOCAL_MODALITIES).to_numpy() & within)
-        return systemic_in & (local_in if rule == "local_plus_systemic" else ~local_in)
-    if rule in ("tace_alone", "tace_pd1_mtt"):
-        first_tace = rows.loc[rows["modality"] == "tace"].groupby("patient_id")["day"].min()
-        has_tace = patient_ids.isin(first_tace.index).to_numpy()
-        anchor = rows["patient_id"].map(first_tace).to_numpy()
-        within = systemic & (day >= anchor) & (day <= anchor + window_days)
-        if rule == "tace_alone":
-            return has_tace & ~any_per_patient(within)
-        drug = rows["drug_class"]
-        pd1 = any_per_patient(within & drug.isin(("pd1", "pdl1")).to_numpy())
-        tki = any_per_patient(within & (drug == "tki").to_numpy())
-        return has_tace & pd1 & tki
-    return _rule_matches_per_patient(rule, window_days, rows, patient_ids, index_days)
-
-
-def _rule_matches_per_patient(rule, window_days, rows, patient_ids, index_days) -> np.ndarray:
-    """Any other rule of ``analytics.arms``, applied patient by patient."""
-    histories: dict[int, list[TreatmentRow]] = defaultdict(list)
-    for pid, modality, day, drug in zip(
-        rows["patient_id"], rows["modality"], rows["day"], rows["drug_class"], strict=True
-    ):
-        histories[pid].append(TreatmentRow(modality, _date_of(day), drug))
-    return np.array(
-        [
-            matches(rule, histories.get(pid, []), window_days=window_days, index_date=_date_of(i))
-            for pid, i in zip(patient_ids, index_days, strict=True)
-        ],
-        dtype=bool,
-    )
 
 
 # --- response, survival, adverse events ------------------------------------------------------

@@ -1,9 +1,11 @@
-"""The selector's column-wise arm rules, studied-line responses and OS/PFS agree with the
-registry's one-patient functions on random histories (no database).
+"""The selector's column-wise arms, studied-line responses and OS/PFS on random histories
+(no database).
 
-The selector evaluates ``analytics.arms``, ``registry.services.index_series`` /
-``response_series`` and ``registry.derivations.survival`` for 100,000 patients at once with
-pandas and numpy; these tests pin the vectorised versions to the reference functions.
+The selector evaluates ``registry.services.index_series`` / ``response_series`` and
+``registry.derivations.survival`` for 100,000 patients at once with pandas and numpy; these
+tests pin the vectorised versions to those one-patient reference functions. The arm rules are
+written once, column-wise, in ``analytics.arms``: here a patient's arm, decided among many
+patients at once, must be the arm the same rule gives the patient's rows alone.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.arms import TreatmentRow, matches
+from analytics.arms import TREATMENT_COLUMNS, TreatmentRow, matches, rule_matches
 from analytics.columns import studied_line_responses, survival_at_cutoff
 from analytics.models import ArmDefinition
-from analytics.selectors import assign_arms, rule_matches
+from analytics.selectors import assign_arms
 from registry.derivations.response import best_overall_response
 from registry.derivations.survival import overall_survival, progression_free_survival
 from registry.services import index_series, response_series
@@ -57,7 +59,9 @@ class TestArmRules:
                 history.append(TreatmentRow(modality, start, drug))
                 rows.append((pid, modality, day_number(start), drug))
             patients.append((pid, index_date, history))
-        treatments = pd.DataFrame(rows, columns=["patient_id", "modality", "day", "drug_class"])
+        # Rows arrive in no particular order (a UNION of tables), patients interleaved.
+        rng.shuffle(rows)
+        treatments = pd.DataFrame(rows, columns=TREATMENT_COLUMNS)
         return patients, treatments
 
     @pytest.mark.parametrize(
@@ -70,17 +74,33 @@ class TestArmRules:
             ("tace_pd1_mtt", 365),
         ],
     )
-    def test_rule_matches_agrees_with_analytics_arms(self, rule, window):
+    def test_a_patients_arm_does_not_depend_on_the_other_patients(self, rule, window):
         patients, treatments = self.histories()
         ids = pd.Series([p[0] for p in patients])
         index_days = np.array([day_number(p[1]) for p in patients])
-        got = rule_matches(rule, window, treatments, ids, index_days)
-        expected = [
+
+        together = rule_matches(rule, window, treatments, ids, index_days)
+
+        alone = [
             matches(rule, history, window_days=window, index_date=index_date)
             for _, index_date, history in patients
         ]
-        assert got.tolist() == expected
-        assert 0 < sum(expected) < len(expected)  # both outcomes occur
+        assert together.tolist() == alone
+        assert 0 < sum(alone) < len(alone)  # both outcomes occur
+
+    @pytest.mark.parametrize("rule", ["systemic_alone", "local_plus_systemic", "tace_pd1_mtt"])
+    def test_rows_of_patients_not_asked_about_change_nothing(self, rule):
+        patients, treatments = self.histories()
+        asked = patients[::2]
+        ids = pd.Series([p[0] for p in asked], index=range(1000, 1000 + len(asked)))
+        index_days = np.array([day_number(p[1]) for p in asked])
+
+        got = rule_matches(rule, 30, treatments, ids, index_days)
+
+        assert got.tolist() == [
+            matches(rule, history, window_days=30, index_date=index_date)
+            for _, index_date, history in asked
+        ]
 
     def test_the_compared_arm_is_tested_first(self):
         patients, treatments = self.histories()
