@@ -8,7 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from registry import fieldcheck
 from registry.validation import stored_rows_changed
+
+# DecimalInput._get_unique_checks answers: (class, excluded names, meta constraints too) ->
+# (unique checks, date checks).
+_unique_checks: dict[tuple, tuple[list, list]] = {}
 
 
 class RecordLocked(ValidationError):  # noqa: N818 - reads as the state the user meets
@@ -26,11 +31,34 @@ class DecimalInput(models.Model):
         abstract = True
 
     def clean_fields(self, exclude=None) -> None:
-        for field in self._meta.concrete_fields:
-            value = getattr(self, field.attname, None)
-            if isinstance(field, models.DecimalField) and isinstance(value, float):
-                setattr(self, field.attname, Decimal(repr(value)))
-        super().clean_fields(exclude=exclude)
+        """Django's ``Model.clean_fields()``, answered by ``registry.fieldcheck`` (see why there).
+
+        It stands in for Django's method, so no class between this one and ``models.Model``
+        may override ``clean_fields()``.
+        """
+        plan = fieldcheck.plan_for(type(self))
+        for attname in plan.decimal_attnames:
+            value = getattr(self, attname, None)
+            if isinstance(value, float):
+                setattr(self, attname, Decimal(repr(value)))
+        fieldcheck.clean_fields(self, exclude=exclude, plan=plan)
+
+    def _get_unique_checks(self, exclude=None, include_meta_constraints=False):
+        """Django's answer, remembered per class and arguments: it reads only the class's meta.
+
+        ``validate_unique()`` asks it on every row of an import. Copies are returned, so a
+        caller that changes its lists cannot change the remembered answer.
+        """
+        if exclude is not None and not isinstance(exclude, (set, frozenset, list, tuple)):
+            return super()._get_unique_checks(exclude, include_meta_constraints)
+        key = (type(self), frozenset(exclude or ()), include_meta_constraints)
+        checks = _unique_checks.get(key)
+        if checks is None:
+            checks = _unique_checks[key] = super()._get_unique_checks(
+                exclude, include_meta_constraints
+            )
+        unique_checks, date_checks = checks
+        return list(unique_checks), list(date_checks)
 
 
 class CrfRecord(DecimalInput):
