@@ -3,10 +3,12 @@
 On PostgreSQL the rows go in with ``COPY`` instead of multi-row ``INSERT`` statements: Django
 builds an INSERT by preparing every value of every row through the field API and psycopg then
 quotes each into the statement, which costs more than validating the row. ``COPY`` streams
-the values as they are. The primary keys are reserved from the table's own sequence first (one
-query), so the rows, and the audit rows that point at them, know their ids as with
-``bulk_create``. The audit rows are what ``simple_history``'s ``bulk_history_create`` writes:
-every tracked field, the date, the user, the reason and ``+`` (created).
+the values as they are (``registry.copying``: formatted in Python, sent in large chunks). The
+primary keys are reserved from the table's own sequence first (one query), so the rows know
+their ids as with ``bulk_create``. The audit rows are what ``simple_history``'s
+``bulk_history_create`` writes: every tracked field, the date, the user, the reason and ``+``
+(created); the server copies them from the rows just written, in one ``INSERT … SELECT``,
+instead of receiving every value a second time.
 
 Rows reach this module after ``full_clean()``, so their values are already the fields'
 Python values (``to_python``); only the values the database adapter cannot take as they are
@@ -21,6 +23,8 @@ from django.db import connections, models, router
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
+from registry.copying import copy_rows
+
 BATCH_SIZE = 1000
 # Field types whose validated Python value psycopg writes as the field's own preparation would.
 _AS_IS = (
@@ -33,6 +37,8 @@ _AS_IS = (
     models.IntegerField,
     models.TextField,
 )
+# The columns simple_history adds to a model's own in its audit table.
+_AUDIT_COLUMNS = {"history_user_id", "history_date", "history_change_reason", "history_type"}
 
 
 def insert_with_history(records: list, model: type[models.Model], *, user, reason: str) -> None:
@@ -40,7 +46,9 @@ def insert_with_history(records: list, model: type[models.Model], *, user, reaso
     if not records:
         return
     connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
+    history = get_history_manager_for_model(model).model
+    audited = _audited_columns(model, history)
+    if connection.vendor != "postgresql" or audited is None:
         bulk_create_with_history(
             records,
             model,
@@ -49,54 +57,99 @@ def insert_with_history(records: list, model: type[models.Model], *, user, reaso
             default_change_reason=reason,
         )
         return
-    history = get_history_manager_for_model(model).model
-    audit_fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-    audit_extra = [f for f in audit_fields if f.attname in _AUDIT_COLUMNS]
-    audit_copied = [f for f in audit_fields if f.attname not in _AUDIT_COLUMNS]
     fields = list(model._meta.concrete_fields)
     row_of = _row_reader(fields, connection)
-    audit_row_of = _row_reader(audit_copied, connection)
-    pre_save = _with_pre_save(fields)
     now = timezone.now()
     with connection.cursor() as cursor:
         _reserve_ids(cursor, model, records)
+        _before_insert(records, fields, now, connection.alias)
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        copy_rows(
+            cursor.cursor,
+            f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN",
+            map(row_of, records),
+        )
+        by_user: dict[int | None, list] = {}
         for record in records:
-            # What Model.save() and bulk_create() do before an insert: the auto_now dates.
-            for f in pre_save:
-                setattr(record, f.attname, f.pre_save(record, add=True))
-            record._state.adding = False
-            record._state.db = connection.alias
-        _copy(cursor, model, fields, [row_of(record) for record in records])
-
-        audit_rows = []
-        for record in records:
-            audited = {
-                "history_user_id": _pk(user or history.get_default_history_user(record)),
-                "history_date": now,
-                "history_change_reason": reason,
-                "history_type": "+",
-            }
-            audit_rows.append(audit_row_of(record) + [audited[f.attname] for f in audit_extra])
-        _copy(cursor, history, audit_copied + audit_extra, audit_rows)
+            user_pk = _pk(user or history.get_default_history_user(record))
+            by_user.setdefault(user_pk, []).append(record.pk)
+        for user_pk, pks in by_user.items():
+            _audit(cursor, model, history, audited, pks, user_pk, now, reason)
 
 
-# The columns simple_history adds to a model's own in its audit table.
-_AUDIT_COLUMNS = {"history_user_id", "history_date", "history_change_reason", "history_type"}
+def _audited_columns(model, history) -> list[tuple[str, str]] | None:
+    """(audit column, table column) of each tracked field; None when the audit table has
+    columns this module does not know how to fill."""
+    tracked = [
+        f
+        for f in history._meta.concrete_fields
+        if not f.primary_key and f.attname not in _AUDIT_COLUMNS
+    ]
+    extra = {f.attname for f in history._meta.concrete_fields if not f.primary_key} - {
+        f.attname for f in tracked
+    }
+    if extra != _AUDIT_COLUMNS:
+        return None
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    if any(f.attname not in by_attname for f in tracked):
+        return None
+    return [(f.column, by_attname[f.attname].column) for f in tracked]
 
 
-def _with_pre_save(fields) -> list:
-    return [f for f in fields if type(f).pre_save is not models.Field.pre_save]
+def _audit(cursor, model, history, audited, pks: list, user_pk, now, reason: str) -> None:
+    """The ``+`` audit rows of the rows ``pks``, copied by the server from the table."""
+    quote = cursor.db.ops.quote_name
+    pk = quote(model._meta.pk.column)
+    targets = ", ".join(quote(column) for column, _ in audited)
+    sources = ", ".join(f"t.{quote(column)}" for _, column in audited)
+    cursor.execute(
+        f"INSERT INTO {quote(history._meta.db_table)} ({targets}, history_user_id, history_date,"
+        f" history_change_reason, history_type) SELECT {sources}, %s, %s, %s, '+'"
+        f" FROM {quote(model._meta.db_table)} t"
+        # The range lets the planner read the new rows from the key's index, statistics or not.
+        f" WHERE t.{pk} BETWEEN %s AND %s AND t.{pk} = ANY(%s) ORDER BY t.{pk}",
+        [user_pk, now, reason, min(pks), max(pks), pks],
+    )
+
+
+def _before_insert(records, fields, now, alias: str) -> None:
+    """What ``Model.save()`` and ``bulk_create()`` do before an insert: the fields'
+    ``pre_save`` (the ``auto_now`` dates), and the instances marked as stored."""
+    stamped, pre_save = [], []
+    reading = {models.DateField.pre_save, models.DateTimeField.pre_save}
+    for f in fields:
+        own = type(f).pre_save
+        if own is models.Field.pre_save or (own in reading and not (f.auto_now or f.auto_now_add)):
+            continue  # it only reads the value
+        if own is models.DateTimeField.pre_save:
+            stamped.append(f.attname)  # one time for the rows of one call, as their audit rows
+        else:
+            pre_save.append(f)
+    for record in records:
+        for attname in stamped:
+            setattr(record, attname, now)
+        for f in pre_save:
+            setattr(record, f.attname, f.pre_save(record, add=True))
+        state = record._state
+        state.adding = False
+        state.db = alias
 
 
 def _row_reader(fields, connection):
     """A function giving a row's values for ``fields`` as the database takes them."""
     read = attrgetter(*(f.attname for f in fields))
+    if len(fields) == 1:
+        read_one = read
+        read = lambda record: (read_one(record),)  # noqa: E731
     prepare = [
         (index, f.get_db_prep_save) for index, f in enumerate(fields) if not isinstance(f, _AS_IS)
     ]
+    if not prepare:
+        return read
 
     def row_of(record) -> list:
-        values = list(read(record)) if len(fields) > 1 else [read(record)]
+        values = list(read(record))
         for index, prep in prepare:
             if values[index] is not None:
                 values[index] = prep(values[index], connection)
@@ -117,14 +170,6 @@ def _reserve_ids(cursor, model, records) -> None:
 
 def _pk(user) -> int | None:
     return None if user is None else user.pk
-
-
-def _copy(cursor, model, fields, rows) -> None:
-    quote = cursor.db.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 # Below this many new rows in a table, its planner statistics are left to autovacuum.
