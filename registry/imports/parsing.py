@@ -10,8 +10,10 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache, partial
 
 from registry.imports.sections import Column, Section, section_for_name
 
@@ -109,13 +111,19 @@ def _sheet(name: str, section: Section, header, rows) -> Sheet:
     while names and not names[-1]:
         names.pop()
     sheet = Sheet(name=name, section=section, header=names)
+    width = len(names)
+    unnamed = "" in names
     for number, cells in enumerate(rows, start=2):
-        values = {
-            column: cells[index] if index < len(cells) else None
-            for index, column in enumerate(names)
-            if column
-        }
-        if all(_blank(value) for value in values.values()):
+        if len(cells) < width:
+            cells = [*cells, *[None] * (width - len(cells))]
+        # Cells past the header are not read; a repeated name keeps its last column's cell.
+        values = dict(zip(names, cells, strict=False))
+        if unnamed:
+            del values[""]
+        if all(
+            value is None or (isinstance(value, str) and not value.strip())
+            for value in values.values()
+        ):
             continue
         sheet.rows.append((number, values))
     return sheet
@@ -127,20 +135,109 @@ def _blank(value) -> bool:
 
 def convert(column: Column, raw):
     """The Python value of a cell for ``column``; raises CellError with a reason."""
-    if _blank(raw):
-        if column.kind == "boolean":
-            return None if column.nullable else False
-        return "" if column.kind in ("text", "choice", "unit", "ctcae_term") else None
-    if column.kind == "date":
-        return _date(raw)
-    if column.kind == "integer":
-        return _integer(raw)
-    if column.kind == "decimal":
-        return _decimal(raw)
-    if column.kind == "boolean":
-        return _boolean(raw)
-    if column.kind == "choice":
-        return _choice(column, raw)
+    return converter(column)(raw)
+
+
+@cache
+def converter(column: Column) -> Callable[[object], object]:
+    """``convert`` for one column, with what depends on the column decided once.
+
+    A file's cells are mostly text (every cell of a CSV): a ``str`` cell is read on a short path
+    and any other cell (a workbook's numbers and dates), or text the short path does not
+    read, goes through the general conversion, which words the errors.
+    """
+    kind = column.kind
+    if kind == "boolean":
+        blank = None if column.nullable else False
+    elif kind in ("text", "choice", "unit", "ctcae_term"):
+        blank = ""
+    else:
+        blank = None
+    general = {
+        "date": _date,
+        "integer": _integer,
+        "decimal": _decimal,
+        "boolean": _boolean,
+        "choice": partial(_choice, column),
+    }.get(kind, _text)
+    from_text = {
+        "date": _date_text,
+        "integer": _integer_text,
+        "decimal": _decimal_text,
+        "boolean": _boolean_text,
+        "choice": _choice_text(column),
+    }.get(kind)
+
+    if from_text is None:  # text: the stripped text
+
+        def convert_cell(raw):
+            if type(raw) is str:
+                return raw.strip() or blank
+            return blank if raw is None else general(raw)
+
+        return convert_cell
+
+    def convert_cell(raw):
+        if type(raw) is str:
+            text = raw.strip()
+            if not text:
+                return blank
+            value = from_text(text)
+            return general(raw) if value is _UNREAD else value
+        return blank if _blank(raw) else general(raw)
+
+    return convert_cell
+
+
+@cache
+def section_converters(section: Section) -> dict[str, Callable[[object], object]]:
+    """Column name → its converter, for every column of ``section``."""
+    return {column.name: converter(column) for column in section.columns}
+
+
+# What a short path gives for text it leaves to the general conversion.
+_UNREAD = object()
+_WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+
+
+def _date_text(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and "T" in text else text)
+    except ValueError as error:
+        raise CellError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from error
+
+
+def _integer_text(text: str):
+    # Short: int() refuses thousands of digits, which Decimal reads.
+    return int(text) if len(text) < 19 and text.isascii() and text.isdigit() else _UNREAD
+
+
+def _decimal_text(text: str):
+    try:
+        number = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return _UNREAD
+    return number if number.is_finite() else _UNREAD
+
+
+def _boolean_text(text: str):
+    return _WORDS.get(text.lower(), _UNREAD)
+
+
+def _choice_text(column: Column):
+    # Code or label in any case: the first choice with either, as _choice finds it.
+    codes: dict[str, str] = {}
+    for code, label in column.choices:
+        codes.setdefault(code.lower(), code)
+        codes.setdefault(label.lower(), code)
+
+    def from_text(text: str):
+        return codes.get(text.lower(), _UNREAD)
+
+    return from_text
+
+
+def _text(raw) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     return str(raw).strip()
