@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache, partial
+from functools import partial
 
 from registry.imports.sections import Column, Section, section_for_name
 
@@ -135,10 +135,19 @@ def _blank(value) -> bool:
 
 def convert(column: Column, raw):
     """The Python value of a cell for ``column``; raises CellError with a reason."""
-    return converter(column)(raw)
+    # By identity: hashing a Column costs more than converting the cell.
+    entry = _CONVERTERS.get(id(column))
+    if entry is None or entry[0] is not column:
+        if len(_CONVERTERS) >= 1000:
+            _CONVERTERS.clear()
+        entry = _CONVERTERS[id(column)] = (column, converter(column))
+    return entry[1](raw)
 
 
-@cache
+# id(column) → (column, its converter): the column kept alive so that its id is not reused.
+_CONVERTERS: dict[int, tuple[Column, Callable[[object], object]]] = {}
+
+
 def converter(column: Column) -> Callable[[object], object]:
     """``convert`` for one column, with what depends on the column decided once.
 
@@ -177,24 +186,36 @@ def converter(column: Column) -> Callable[[object], object]:
 
         return convert_cell
 
+    # A column's texts repeat (dates, lab values, codes): their values, kept for the next cell
+    # (up to MEMO_CELLS texts; errors are not kept).
+    memo: dict[str, object] = {}
+
     def convert_cell(raw):
         if type(raw) is str:
+            value = memo.get(raw, _UNREAD)
+            if value is not _UNREAD:
+                return value
             text = raw.strip()
             if not text:
                 return blank
             value = from_text(text)
-            return general(raw) if value is _UNREAD else value
+            if value is _UNREAD:
+                return general(raw)
+            if len(memo) < MEMO_CELLS:
+                memo[raw] = value
+            return value
         return blank if _blank(raw) else general(raw)
 
     return convert_cell
 
 
-@cache
 def section_converters(section: Section) -> dict[str, Callable[[object], object]]:
-    """Column name → its converter, for every column of ``section``."""
+    """Column name → a new converter, for every column of ``section`` (for one import: the
+    converters remember the values of texts they read)."""
     return {column.name: converter(column) for column in section.columns}
 
 
+MEMO_CELLS = 1024
 # What a short path gives for text it leaves to the general conversion.
 _UNREAD = object()
 _WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}

@@ -170,7 +170,7 @@ def test_each_cell_converts_as_the_per_cell_conversion_did(name):
     column_ = COLUMNS[name]
     convert_cell = converter(column_)
 
-    for raw in CELLS:
+    for raw in CELLS * 2:  # the second time from what the converter remembers
         assert outcome(convert_cell, raw) == outcome(reference_convert, column_, raw), raw
 
 
@@ -196,6 +196,15 @@ def test_the_error_messages_are_worded_for_the_cell_as_written():
         with pytest.raises(CellError) as error:
             converter(COLUMNS[name])(raw)
         assert str(error.value) == message
+
+
+def test_a_converter_remembers_a_limited_number_of_texts(monkeypatch):
+    monkeypatch.setattr("registry.imports.parsing.MEMO_CELLS", 2)
+    convert_cell = converter(COLUMNS["integer"])
+
+    values = [convert_cell(str(n)) for n in range(5)] + [convert_cell(str(n)) for n in range(5)]
+
+    assert values == [*range(5), *range(5)]
 
 
 def test_a_choice_is_found_by_code_or_label_in_any_case():
