@@ -64,8 +64,10 @@ def _column_text(values: tuple, cell) -> Sequence[str]:
     kinds = set(map(type, values))
     nulls = type(None) in kinds
     kinds.discard(type(None))
+    if not kinds:
+        return [NULL] * len(values)
     kind = kinds.pop() if len(kinds) == 1 else None
-    if kind is str:
+    if kind is str or (kind is not None and issubclass(kind, str)):  # and TextChoices codes
         # One scan of the column tells whether any of its strings needs escaping.
         joined = "".join(filter(None, values))
         if joined.isprintable() and "\\" not in joined:
@@ -78,13 +80,20 @@ def _column_text(values: tuple, cell) -> Sequence[str]:
         unique = {id(v): v for v in values}
         texts = {key: NULL if v is None else str(v) for key, v in unique.items()}
         return [texts[id(v)] for v in values]
+    if (kind is Jsonb or kind is Json) and all(v is None or v.dumps for v in values):
+        # What Django's JSONField sends: its value with its encoder's dumps.
+        return [NULL if v is None else _as_text(v.dumps(v.obj)) for v in values]
     plain = _PLAIN.get(kind)
     if plain is None:
-        return list(map(cell, values))
+        return list(map(cell, values))  # a column of mixed types…
     finite = _FINITE.get(kind)
     if finite and not all(map(finite, [v for v in values if v is not None] if nulls else values)):
         return list(map(cell, values))  # non-finite numbers: psycopg's words for them
     return [NULL if v is None else plain(v) for v in values] if nulls else list(map(plain, values))
+
+
+def _as_text(text: str | bytes) -> str:
+    return copy_text(text if isinstance(text, str) else bytes(text).decode())
 
 
 def _float(value: float) -> str:
@@ -115,17 +124,12 @@ def _cell_formatter(context):
     def fallback(value) -> str:
         kind = type(value)
         if (kind is Jsonb or kind is Json) and value.dumps is not None:
-            text = value.dumps(value.obj)
-        else:
-            dumper = dumpers.get(kind)
-            if dumper is None:
-                dumper = dumpers[kind] = adapters.get_dumper(kind, PyFormat.TEXT)(kind, context)
-            text = dumper.dump(value)
-            if text is None:
-                return NULL
-        if not isinstance(text, str):
-            text = bytes(text).decode()
-        return copy_text(text)
+            return _as_text(value.dumps(value.obj))
+        dumper = dumpers.get(kind)
+        if dumper is None:
+            dumper = dumpers[kind] = adapters.get_dumper(kind, PyFormat.TEXT)(kind, context)
+        text = dumper.dump(value)
+        return NULL if text is None else _as_text(text)
 
     def cell(value) -> str:
         if value is None:
