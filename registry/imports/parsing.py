@@ -140,7 +140,7 @@ def convert(column: Column, raw):
     if entry is None or entry[0] is not column:
         if len(_CONVERTERS) >= 1000:
             _CONVERTERS.clear()
-        entry = _CONVERTERS[id(column)] = (column, converter(column))
+        entry = _CONVERTERS[id(column)] = (column, converter(column, remember=False))
     return entry[1](raw)
 
 
@@ -148,12 +148,13 @@ def convert(column: Column, raw):
 _CONVERTERS: dict[int, tuple[Column, Callable[[object], object]]] = {}
 
 
-def converter(column: Column) -> Callable[[object], object]:
+def converter(column: Column, *, remember: bool = True) -> Callable[[object], object]:
     """``convert`` for one column, with what depends on the column decided once.
 
     A file's cells are mostly text (every cell of a CSV): a ``str`` cell is read on a short path
     and any other cell (a workbook's numbers and dates), or text the short path does not
-    read, goes through the general conversion, which words the errors.
+    read, goes through the general conversion, which words the errors. With ``remember`` it
+    keeps the values of the texts it read: for a converter made for one import.
     """
     kind = column.kind
     if kind == "boolean":
@@ -187,7 +188,7 @@ def converter(column: Column) -> Callable[[object], object]:
         return convert_cell
 
     # A column's texts repeat (dates, lab values, codes): their values, kept for the next cell
-    # (up to MEMO_CELLS texts; errors are not kept).
+    # (up to MEMO_CELLS texts; errors are not kept) unless the converter outlives an import.
     memo: dict[str, object] = {}
 
     def convert_cell(raw):
@@ -201,7 +202,7 @@ def converter(column: Column) -> Callable[[object], object]:
             value = from_text(text)
             if value is _UNREAD:
                 return general(raw)
-            if len(memo) < MEMO_CELLS:
+            if remember and len(memo) < MEMO_CELLS:
                 memo[raw] = value
             return value
         return blank if _blank(raw) else general(raw)

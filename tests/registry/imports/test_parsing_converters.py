@@ -12,6 +12,7 @@ from registry.imports.parsing import (
     CellError,
     convert,
     converter,
+    read_upload,
     section_converters,
 )
 from registry.imports.sections import Column, sections
@@ -230,3 +231,20 @@ def test_a_section_has_a_converter_for_each_column():
 
     assert list(converters) == section.column_names
     assert converters["sample_date"]("2023-01-05") == dt.date(2023, 1, 5)
+
+
+def test_a_sheet_row_has_a_cell_for_each_named_column_and_blank_rows_are_left_out():
+    csv = (
+        b"site_patient_ref,,sample_date,inr,inr\n"
+        b"MRN-1,x,2023-01-05\n"  # short: the missing cells are None
+        b" , ,\t,,\n"  # blank
+        b"MRN-2,y,2023-01-06,1.1,1.2,extra\n"  # a repeated name keeps its last cell
+    )
+
+    (sheet,) = read_upload(csv, "labs.csv")
+
+    assert sheet.header == ["site_patient_ref", "", "sample_date", "inr", "inr"]
+    assert sheet.rows == [
+        (2, {"site_patient_ref": "MRN-1", "sample_date": "2023-01-05", "inr": None}),
+        (4, {"site_patient_ref": "MRN-2", "sample_date": "2023-01-06", "inr": "1.2"}),
+    ]
