@@ -12,7 +12,7 @@ from contextvars import ContextVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from registry import choices as c
@@ -35,8 +35,8 @@ from registry.derivations.response import (
     objective_response,
 )
 from registry.derivations.tumour import up_to_seven
+from registry.derived_rows import TREATMENT_RELATIONS, HeldRows, patients_with_rows
 from registry.models import (
-    AdverseEvent,
     CrfRecord,
     DataQualityFlag,
     FollowUp,
@@ -163,13 +163,6 @@ def baseline_lab(patient: Patient, labs: Iterable[LabPanel]) -> LabPanel | None:
     return before[-1] if before else None
 
 
-TREATMENT_RELATIONS = (
-    "tace_sessions",
-    "haic_cycles",
-    "radiotherapy_courses",
-    "local_procedures",
-    "systemic_therapies",
-)
 REFRESH_CHUNK = 500
 
 
@@ -185,47 +178,21 @@ def patient_refresh_derived(patient: Patient) -> Patient:
     return patient
 
 
-def patients_refresh_derived(patient_ids: Iterable[int]) -> dict[int, Patient]:
+def patients_refresh_derived(
+    patient_ids: Iterable[int], held: HeldRows | None = None
+) -> dict[int, Patient]:
     """Recompute the derived values of many patients with a fixed number of queries per chunk.
 
-    Stored with bulk updates: derived values are a function of audited inputs, so they neither
-    bump the record version nor add audit rows of their own.
+    ``held``: rows the caller already holds as saved instances (the bulk import), used instead
+    of reading them back; see ``registry.derived_rows``. Stored with bulk updates: derived
+    values are a function of audited inputs, so they neither bump the record version nor add
+    audit rows of their own.
     """
     ids = sorted(set(patient_ids))
     refreshed: dict[int, Patient] = {}
     for start in range(0, len(ids), REFRESH_CHUNK):
-        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK]))
+        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK], held))
     return refreshed
-
-
-def _with_rows(ids: list[int]):
-    """The patients with their rows as plain lists: ``rows_<relation>`` (``to_attr`` spares
-    Django a queryset per patient and relation, which cost more than the derivations)."""
-    return (
-        Patient.objects.filter(pk__in=ids)
-        .select_related("tumour_assessment", "death")
-        .prefetch_related(
-            _rows("lab_panels"),
-            _rows(
-                "imaging_assessments",
-                ImagingAssessment.objects.prefetch_related(
-                    Prefetch("measurements", to_attr="rows_measurements")
-                ),
-            ),
-            *(_rows(name) for name in TREATMENT_RELATIONS),
-            _rows("adverse_events", AdverseEvent.objects.select_related("term")),
-            _rows("follow_ups"),
-            Prefetch(
-                "quality_flags",
-                queryset=DataQualityFlag.objects.exclude(status=c.FlagStatus.RESOLVED),
-                to_attr="open_quality_flags",
-            ),
-        )
-    )
-
-
-def _rows(relation: str, queryset=None) -> Prefetch:
-    return Prefetch(relation, queryset=queryset, to_attr=f"rows_{relation}")
 
 
 def _one(patient: Patient, name: str):
@@ -235,8 +202,8 @@ def _one(patient: Patient, name: str):
         return None
 
 
-def _refresh_chunk(ids: list[int]) -> dict[int, Patient]:
-    patients = list(_with_rows(ids))
+def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
+    patients = patients_with_rows(ids, held)
     changed_scans: list[ImagingAssessment] = []
     stale_flags: list[int] = []
     new_flags: list[DataQualityFlag] = []

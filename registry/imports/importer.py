@@ -11,8 +11,9 @@ per section, new rows are inserted in bulk with their audit rows
 (``registry.imports.writing.insert_with_history``: ``COPY`` on PostgreSQL), the cross-form
 checks read their facts once per section (``registry.validation.facts_preloaded``), and the
 patient-level derivations run once per touched patient
-through ``registry.services.patient_refresh_derived`` instead of once per row. Rows whose values
-equal the stored ones are not written at all, which makes a re-import a no-op.
+through ``registry.services.patients_refresh_derived`` instead of once per row, from the rows
+the import already holds (``registry.derived_rows.HeldRows``) rather than read back. Rows whose
+values equal the stored ones are not written at all, which makes a re-import a no-op.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.db.models import F
 from registry import choices as c
 from registry import services
 from registry.access import Action, can
+from registry.derived_rows import HeldRows
 from registry.imports.parsing import CellError, Sheet, convert
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
 from registry.imports.writing import insert_with_history, refresh_statistics
@@ -127,6 +129,9 @@ class _Importer:
         self.failed_refs: set[str] = set()
         self.touched: dict[int, Patient] = {}
         self.inserted: dict[type[models.Model], int] = defaultdict(int)
+        # Every stored row of each section in the file and every row the file adds: the derived
+        # values are computed from these instead of reading them back.
+        self.held = HeldRows()
         terms = list(CtcaeTerm.objects.all())
         self.terms = {term.code.lower(): term.pk for term in terms}
         # An adverse event's clean() reads its term's grades: hand it the term, not a query.
@@ -164,12 +169,22 @@ class _Importer:
     def refresh_derived(self) -> None:
         """Patient-level derived values and data-quality flags, once per touched patient."""
         refresh_statistics(self.inserted)
+        held = self._held_rows()
         touched = sorted(self.touched)
         step = services.REFRESH_CHUNK
         for start in range(0, len(touched), step):
-            services.patients_refresh_derived(touched[start : start + step])
+            services.patients_refresh_derived(touched[start : start + step], held=held)
             if self.progress is not None:
                 self.progress(90 + round(9 * min(start + step, len(touched)) / len(touched)))
+
+    def _held_rows(self) -> HeldRows:
+        """The held rows with their patients as saved; each section's rows were loaded for
+        every patient of the file (``_existing`` runs after the patients sheet)."""
+        self.held.patients = {p.pk: p for p in self.patients.values() if p.pk is not None}
+        for events in self.held.rows.get("adverse_events", {}).values():
+            for event in events:
+                event.term = self.term_rows[event.term_id]
+        return self.held
 
     # --- errors ----------------------------------------------------------------------------
 
@@ -387,14 +402,18 @@ class _Importer:
     def _existing(self, model: type[models.Model]) -> dict[tuple, models.Model]:
         """Stored rows of this site's patients in the file, by owner and natural key."""
         patient_ids = [p.pk for p in self.patients.values() if p.pk is not None]
-        found: dict[tuple, models.Model] = {}
+        stored: list[models.Model] = []
         for chunk in _chunks(patient_ids, 500):
             if model is LesionMeasurement:
                 queryset = model.objects.filter(assessment__patient_id__in=chunk)
             else:
                 queryset = model.objects.filter(patient_id__in=chunk)
-            for record in queryset.order_by("pk"):
-                found.setdefault(self._stored_key(model, record), record)
+            stored += queryset.order_by("pk")
+        found: dict[tuple, models.Model] = {}
+        for record in stored:
+            found.setdefault(self._stored_key(model, record), record)
+        # Held whole: a stored duplicate the upsert key cannot tell apart is still derived from.
+        self.held.hold(model, stored)
         return found
 
     def _stored_key(self, model, record) -> tuple:
@@ -474,6 +493,7 @@ class _Importer:
             record.derive()
         insert_with_history(creates, model, user=self.user, reason=self.reason)
         self.inserted[model] += len(creates)
+        self.held.hold(model, creates)
         for record in updates:
             self._attribute(record)
             record.save()

@@ -1,0 +1,181 @@
+"""The rows a patient's derived values are computed from: read from the database, or handed over.
+
+``registry.services.patients_refresh_derived`` derives from plain lists on each patient
+(``rows_<relation>``, ``rows_measurements`` on each scan, ``open_quality_flags``) and from the
+cached one-to-one ``tumour_assessment`` and ``death``. Most callers let them be read here. The bulk
+import already holds every stored row of the sections in its file, plus the rows it has just
+validated and saved, so it hands those over as ``HeldRows`` and only the rest is read; reading
+the rows back into model instances cost more than deriving from them.
+
+Either way a patient's rows come in the same order — the related model's ``Meta.ordering``
+within the patient, ties broken by id — because some derivations keep the first or the last of
+equal dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import attrgetter
+
+from django.db import models
+from django.db.models import Prefetch, prefetch_related_objects
+
+from registry import choices as c
+from registry.models import (
+    AdverseEvent,
+    DataQualityFlag,
+    ImagingAssessment,
+    LesionMeasurement,
+    Patient,
+)
+
+TREATMENT_RELATIONS = (
+    "tace_sessions",
+    "haic_cycles",
+    "radiotherapy_courses",
+    "local_procedures",
+    "systemic_therapies",
+)
+# The patient's rows the derivations read: lists, and rows of which a patient has at most one.
+MANY_RELATIONS = (
+    "lab_panels",
+    "imaging_assessments",
+    *TREATMENT_RELATIONS,
+    "adverse_events",
+    "follow_ups",
+)
+ONE_RELATIONS = ("tumour_assessment", "death")
+MEASUREMENTS = "measurements"  # of a scan, not of a patient
+
+
+@dataclass
+class HeldRows:
+    """Rows a caller holds as saved model instances: what the refresh need not read back.
+
+    ``patients`` are the held patients by id. ``rows`` maps a relation — a patient accessor
+    such as ``lab_panels`` or ``death``, or ``measurements`` of a scan — to owner id → rows.
+    A relation in ``rows`` must hold *every* current row of it for every held patient (for
+    ``measurements``: of every held scan); a relation not in it is read from the database.
+    Adverse events come with their ``term``.
+    """
+
+    patients: dict[int, Patient] = field(default_factory=dict)
+    rows: dict[str, dict[int, list]] = field(default_factory=dict)
+
+    def hold(self, model: type[models.Model], records: Iterable[models.Model]) -> None:
+        """Hold ``records`` of ``model``; the first call declares the relation held."""
+        owner = _owner_field(model)
+        owned = self.rows.setdefault(owner.remote_field.get_accessor_name(), {})
+        for record in records:
+            owned.setdefault(getattr(record, owner.attname), []).append(record)
+
+
+def patients_with_rows(ids: list[int], held: HeldRows | None = None) -> list[Patient]:
+    """The patients ``ids`` with every row the derivations read, the held ones as handed over."""
+    held = held or HeldRows()
+    kept = [held.patients[pk] for pk in ids if pk in held.patients]
+    read = [pk for pk in ids if pk not in held.patients]
+    patients = list(_read(read)) if read else []
+    if kept:
+        _attach(kept, held)
+    return patients + kept
+
+
+def row_order(model: type[models.Model]) -> list[str]:
+    """``Meta.ordering`` within one owner, then the id: the order both paths give the rows."""
+    owner = _owner_field(model).name
+    return [name for name in model._meta.ordering if name.lstrip("-") != owner] + ["pk"]
+
+
+def _read(ids: list[int]):
+    # The prefetches need no join for the owner's own ordering: the rows are grouped by owner.
+    return (
+        Patient.objects.filter(pk__in=ids)
+        .select_related(*ONE_RELATIONS)
+        .prefetch_related(*(_prefetch(name) for name in MANY_RELATIONS), _open_flags())
+    )
+
+
+def _attach(patients: list[Patient], held: HeldRows) -> None:
+    for patient in patients:
+        # An attribute left by an earlier refresh would make the prefetch skip the patient.
+        for name in (*(f"rows_{r}" for r in MANY_RELATIONS), "open_quality_flags"):
+            patient.__dict__.pop(name, None)
+    for relation in MANY_RELATIONS:
+        if relation in held.rows:
+            model = Patient._meta.get_field(relation).related_model
+            owned = held.rows[relation]
+            for patient in patients:
+                setattr(patient, f"rows_{relation}", _in_order(model, owned.get(patient.pk, ())))
+    unheld = [_prefetch(name) for name in MANY_RELATIONS if name not in held.rows]
+    prefetch_related_objects(patients, *unheld, _open_flags())
+    if "imaging_assessments" in held.rows:
+        _attach_measurements(
+            [scan for patient in patients for scan in patient.rows_imaging_assessments], held
+        )
+    for relation in ONE_RELATIONS:
+        _attach_one(patients, relation, held)
+
+
+def _attach_measurements(scans: list[ImagingAssessment], held: HeldRows) -> None:
+    for scan in scans:
+        scan.__dict__.pop("rows_measurements", None)
+    if MEASUREMENTS not in held.rows:
+        prefetch_related_objects(scans, _measurements())
+        return
+    owned = held.rows[MEASUREMENTS]
+    for scan in scans:
+        scan.rows_measurements = _in_order(LesionMeasurement, owned.get(scan.pk, ()))
+
+
+def _attach_one(patients: list[Patient], relation: str, held: HeldRows) -> None:
+    """Cache the patient's one row (or its absence) as ``select_related`` would."""
+    rel = Patient._meta.get_field(relation)
+    if relation in held.rows:
+        found = {pk: rows[0] for pk, rows in held.rows[relation].items() if rows}
+    else:
+        rows = rel.related_model.objects.filter(patient_id__in=[p.pk for p in patients])
+        found = {row.patient_id: row for row in rows}
+    for patient in patients:
+        rel.set_cached_value(patient, found.get(patient.pk))
+
+
+def _in_order(model: type[models.Model], rows: Iterable) -> list:
+    ordered = list(rows)
+    for name in reversed(row_order(model)):  # stable sorts, the last key first
+        ordered.sort(key=attrgetter(name.lstrip("-")), reverse=name.startswith("-"))
+    return ordered
+
+
+def _prefetch(relation: str) -> Prefetch:
+    model = Patient._meta.get_field(relation).related_model
+    queryset = model.objects.order_by(*row_order(model))
+    if model is ImagingAssessment:
+        queryset = queryset.prefetch_related(_measurements())
+    elif model is AdverseEvent:
+        queryset = queryset.select_related("term")
+    # to_attr: plain lists spare Django a queryset per patient and relation.
+    return Prefetch(relation, queryset=queryset, to_attr=f"rows_{relation}")
+
+
+def _measurements() -> Prefetch:
+    return Prefetch(
+        MEASUREMENTS,
+        queryset=LesionMeasurement.objects.order_by(*row_order(LesionMeasurement)),
+        to_attr="rows_measurements",
+    )
+
+
+def _open_flags() -> Prefetch:
+    return Prefetch(
+        "quality_flags",
+        queryset=DataQualityFlag.objects.exclude(status=c.FlagStatus.RESOLVED).order_by(
+            *row_order(DataQualityFlag)
+        ),
+        to_attr="open_quality_flags",
+    )
+
+
+def _owner_field(model: type[models.Model]) -> models.ForeignKey:
+    return model._meta.get_field("assessment" if model is LesionMeasurement else "patient")
