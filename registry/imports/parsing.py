@@ -140,7 +140,7 @@ def convert(column: Column, raw):
     if entry is None or entry[0] is not column:
         if len(_CONVERTERS) >= 1000:
             _CONVERTERS.clear()
-        entry = _CONVERTERS[id(column)] = (column, converter(column, remember=False))
+        entry = _CONVERTERS[id(column)] = (column, converter(column))
     return entry[1](raw)
 
 
@@ -148,13 +148,12 @@ def convert(column: Column, raw):
 _CONVERTERS: dict[int, tuple[Column, Callable[[object], object]]] = {}
 
 
-def converter(column: Column, *, remember: bool = True) -> Callable[[object], object]:
+def converter(column: Column) -> Callable[[object], object]:
     """``convert`` for one column, with what depends on the column decided once.
 
     A file's cells are mostly text (every cell of a CSV): a ``str`` cell is read on a short path
     and any other cell (a workbook's numbers and dates), or text the short path does not
-    read, goes through the general conversion, which words the errors. With ``remember`` it
-    keeps the values of the texts it read: for a converter made for one import.
+    read, goes through the general conversion, which words the errors.
     """
     kind = column.kind
     if kind == "boolean":
@@ -187,8 +186,9 @@ def converter(column: Column, *, remember: bool = True) -> Callable[[object], ob
 
         return convert_cell
 
-    # A column's texts repeat (dates, lab values, codes): their values, kept for the next cell
-    # (up to MEMO_CELLS texts; errors are not kept) unless the converter outlives an import.
+    # A column's texts repeat (dates, lab values, codes): their values (immutable) are kept for
+    # the next cell, up to MEMO_CELLS texts a column (errors are not kept); a converter of
+    # convert() keeps them for the process, some hundred kB a column at most.
     memo: dict[str, object] = {}
 
     def convert_cell(raw):
@@ -202,7 +202,7 @@ def converter(column: Column, *, remember: bool = True) -> Callable[[object], ob
             value = from_text(text)
             if value is _UNREAD:
                 return general(raw)
-            if remember and len(memo) < MEMO_CELLS:
+            if len(memo) < MEMO_CELLS:
                 memo[raw] = value
             return value
         return blank if _blank(raw) else general(raw)
@@ -211,12 +211,12 @@ def converter(column: Column, *, remember: bool = True) -> Callable[[object], ob
 
 
 def section_converters(section: Section) -> dict[str, Callable[[object], object]]:
-    """Column name → a new converter, for every column of ``section`` (for one import: the
-    converters remember the values of texts they read)."""
+    """Column name → a new converter, for every column of ``section`` (made for one import,
+    whose texts they remember)."""
     return {column.name: converter(column) for column in section.columns}
 
 
-MEMO_CELLS = 1024
+MEMO_CELLS = 512
 # What a short path gives for text it leaves to the general conversion.
 _UNREAD = object()
 _WORDS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
