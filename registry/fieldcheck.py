@@ -8,13 +8,17 @@ How it stays Django's answer: for each model class a plan is built once, listing
 which *exact* value type ``to_python()`` returns unchanged (str for a CharField, int for an
 IntegerField, ...). A value of that type whose checks all pass — choices, blank, the field's
 validators — leaves the row as Django would leave it, so nothing more is done. Anything else —
-a failing check, an unusual field (foreign key, JSON) or value (None, a float for an integer,
-a str subclass) — goes to Django's own ``field.clean()``, so every error message, code and
-converted value is Django's.
+a failing check, an unusual field (foreign key, JSON) or value (None where a value is required,
+a float for an integer, a str subclass) — goes to Django's own ``field.clean()``, so every error
+message, code and converted value is Django's. This mirrors Django 5.2's ``Model.clean_fields()``;
+tests/registry/test_clean_fields_fast.py compares the two on every CRF field, so a Django
+upgrade that changes it fails there.
 
 A validator that is a pure function of the value (Django's limit, length, decimal and regex
-validators, ``registry.rules.HardRange``) gives the same answer for the same value, so a value
-that passed a field's pure validators once is remembered and not checked again.
+validators, ``registry.rules.HardRange``, which reads the fixed ``RANGES`` table) gives the same
+answer for the same value, so a value that passed a field's checks once is remembered and not
+checked again. Validators that read anything else (``validate_birth_year`` reads today's date)
+run every time.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ _UNCHANGED_TYPE = {
     models.BooleanField.to_python: bool,
     models.DateField.to_python: dt.date,  # a datetime would become its date
     models.DateTimeField.to_python: dt.datetime,
-    models.DecimalField.to_python: Decimal,  # Decimal(value): equal, same digits; NaN refused
+    models.DecimalField.to_python: Decimal,  # Decimal(value): equal, same digits and exponent
     models.FloatField.to_python: float,
 }
 
@@ -200,7 +204,7 @@ def _passes(step: FieldStep, value) -> bool:
     ``value`` has exactly ``step.fast_type``. False means "ask Django", not "invalid".
     """
     if step.fast_type is Decimal and not value.is_finite():
-        return False
+        return False  # to_python() refuses NaN and infinity
     if step.fast_type is str and value == "":
         # Django skips a blank-able empty value before anything else; otherwise it is an error
         # (or, for a non-editable field, kept) — Django's path settles that.

@@ -54,6 +54,8 @@ class DecimalInput(models.Model):
         key = (type(self), frozenset(exclude or ()), include_meta_constraints)
         checks = _unique_checks.get(key)
         if checks is None:
+            if len(_unique_checks) >= 10_000:  # rows with errors exclude many combinations
+                _unique_checks.clear()
             checks = _unique_checks[key] = super()._get_unique_checks(
                 exclude, include_meta_constraints
             )
