@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from registry import choices as c
 from registry.access import Action, can
+from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.refractoriness import (
     MarkerValue,
@@ -268,9 +269,7 @@ def _update_from_copy(cursor, model, fields, rows: list[list]) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {scratch}")  # left behind by a failed autocommit call
     # Columns of the same types as the table's, without its constraints or rows.
     cursor.execute(f"CREATE TEMPORARY TABLE {scratch} AS SELECT {listed} FROM {table} WITH NO DATA")
-    with cursor.cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(cursor.cursor, f"COPY {scratch} ({listed}) FROM STDIN", rows)
     assignments = ", ".join(f"{column} = s.{column}" for column in columns)
     cursor.execute(f"UPDATE {table} SET {assignments} FROM {scratch} s WHERE {table}.{pk} = s.{pk}")
     cursor.execute(f"DROP TABLE {scratch}")

@@ -33,7 +33,7 @@ from registry import choices as c
 from registry import services
 from registry.access import Action, can
 from registry.derived_rows import HeldRows
-from registry.imports.parsing import CellError, Sheet, convert
+from registry.imports.parsing import CellError, Sheet, section_converters
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
 from registry.imports.writing import insert_with_history, refresh_statistics
 from registry.models import (
@@ -138,6 +138,7 @@ class _Importer:
         self.term_rows = {term.pk: term for term in terms}
         self.done_rows = 0
         self.total_rows = 0
+        self.parse_plans: dict[str, list] = {}
 
     # --- driving -------------------------------------------------------------------------
 
@@ -239,12 +240,12 @@ class _Importer:
         """Model attribute → value for the columns present; None when a cell is unreadable."""
         parsed: dict = {}
         ok = True
-        for column in section.columns:
-            if column.name not in values or column.kind == "unit" or column.name == PATIENT_REF:
+        for column, target, convert_cell in self._parse_plan(section):
+            if column.name not in values:
                 continue
             raw = values[column.name]
             try:
-                value = convert(column, raw)
+                value = convert_cell(raw)
                 if column.kind == "ctcae_term":
                     value = self._term(value)
                 elif column.name in UNIT_COLUMNS:
@@ -264,8 +265,21 @@ class _Importer:
                     )
                 ok = False
                 continue
-            parsed[column.field or column.name] = value
+            parsed[target] = value
         return parsed if ok else None
+
+    def _parse_plan(self, section: Section) -> list:
+        """(column, model attribute, converter) of each column read from a row; converters of
+        this import, which remember the texts they read (dates and codes repeat down a column)."""
+        plan = self.parse_plans.get(section.name)
+        if plan is None:
+            converters = section_converters(section)
+            plan = self.parse_plans[section.name] = [
+                (column, column.field or column.name, converters[column.name])
+                for column in section.columns
+                if column.kind != "unit" and column.name != PATIENT_REF
+            ]
+        return plan
 
     def _term(self, code: str) -> int:
         term = self.terms.get(str(code).strip().lower())
