@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -33,6 +34,7 @@ from registry import choices as c
 from registry import services
 from registry.access import Action, can
 from registry.derived_rows import HeldRows
+from registry.imports.instances import record_factory
 from registry.imports.parsing import CellError, Sheet, section_converters
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
 from registry.imports.writing import insert_with_history, refresh_statistics
@@ -143,6 +145,7 @@ class _Importer:
         self.done_rows = 0
         self.total_rows = 0
         self.parse_plans: dict[str, list] = {}
+        self.builders: dict[type[models.Model], Callable[..., models.Model]] = {}
 
     # --- driving -------------------------------------------------------------------------
 
@@ -273,6 +276,13 @@ class _Importer:
             parsed[target] = value
         return parsed if ok else None
 
+    def _new(self, model: type[models.Model], **values) -> models.Model:
+        """``model(**values)``, built the cheaper way (``registry.imports.instances``)."""
+        build = self.builders.get(model)
+        if build is None:
+            build = self.builders[model] = record_factory(model)
+        return build(**values)
+
     def _parse_plan(self, section: Section) -> list:
         """(column, model attribute, converter) of each column read from a row; converters of
         this import, which remember the texts they read (dates and codes repeat down a column)."""
@@ -363,7 +373,7 @@ class _Importer:
                     self.failed_refs.add(ref)
                     continue
             else:
-                patient = Patient(site=self.site, site_patient_ref=ref, **parsed)
+                patient = self._new(Patient, site=self.site, site_patient_ref=ref, **parsed)
                 patient.study_id = "pending"
             try:
                 _full_clean(patient, resolved=("site",), exclude=("study_id",))
@@ -495,7 +505,7 @@ class _Importer:
                 self._locked(sheet, number, patient)
                 continue
             if record is None:
-                record = model(**owner, **parsed)
+                record = self._new(model, **owner, **parsed)
             resolved = tuple(owner)
             if model is AdverseEvent:
                 record.term = self.term_rows[record.term_id]
@@ -641,12 +651,31 @@ def _full_clean(record, *, resolved: tuple[str, ...], exclude: tuple[str, ...] =
         record.validate_unique(exclude=[*errors, *owners, *exclude])
     except ValidationError as error:
         errors = error.update_error_dict(errors)
-    try:
-        record.validate_constraints(exclude=[*errors, *owners, *exclude])
-    except ValidationError as error:
-        errors = error.update_error_dict(errors)
+    if _constraints_left(type(record), frozenset((*owners, *exclude))):
+        try:
+            record.validate_constraints(exclude=[*errors, *owners, *exclude])
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+@cache
+def _constraints_left(model: type[models.Model], exclude: frozenset[str]) -> bool:
+    """Whether any of ``model``'s constraints would be checked with ``exclude`` left out.
+
+    A ``UniqueConstraint`` over fields skips itself when one of them is excluded (Django's
+    ``UniqueConstraint.validate``); the importer's models have only such constraints on their
+    owner, so their ``validate_constraints()`` — a queryset built per constraint and row — is
+    skipped. Any other constraint keeps it.
+    """
+    # The classes Model.get_constraints() visits: the model and its parents.
+    classes = [model, *model._meta.all_parents]
+    return any(
+        not (isinstance(constraint, models.UniqueConstraint) and exclude & set(constraint.fields))
+        for owner in classes
+        for constraint in owner._meta.constraints
+    )
 
 
 def _column_for_error(section: Section, field_name: str) -> str:
