@@ -59,11 +59,14 @@ class HeldRows:
     such as ``lab_panels`` or ``death``, or ``measurements`` of a scan — to owner id → rows.
     A relation in ``rows`` must hold *every* current row of it for every held patient (for
     ``measurements``: of every held scan); a relation not in it is read from the database.
-    Adverse events come with their ``term``.
+    Adverse events come with their ``term``. ``created`` are the held patients the caller
+    created itself: every row they have is held, and they have no quality flags yet, so
+    nothing is read for them.
     """
 
     patients: dict[int, Patient] = field(default_factory=dict)
     rows: dict[str, dict[int, list]] = field(default_factory=dict)
+    created: set[int] = field(default_factory=set)
 
     def hold(self, model: type[models.Model], records: Iterable[models.Model]) -> None:
         """Hold ``records`` of ``model``; the first call declares the relation held."""
@@ -103,7 +106,8 @@ def _read(ids: list[int]):
 def _attach(patients: list[Patient], held: HeldRows) -> None:
     # Plain queries by owner id rather than prefetch_related_objects, which builds each
     # lookup from the model instances (a third of this function's time on 500 patients).
-    ids = [patient.pk for patient in patients]
+    # Only patients that existed before the caller's rows can have others stored.
+    ids = [patient.pk for patient in patients if patient.pk not in held.created]
     for relation in MANY_RELATIONS:
         if relation in held.rows:
             model = Patient._meta.get_field(relation).related_model
@@ -111,10 +115,10 @@ def _attach(patients: list[Patient], held: HeldRows) -> None:
             for patient in patients:
                 setattr(patient, f"rows_{relation}", _in_order(model, owned.get(patient.pk, ())))
         else:
-            owned = _by_owner(_rows_of(relation), "patient_id", ids)
+            owned = _by_owner(_rows_of(relation), "patient_id", ids) if ids else {}
             for patient in patients:
                 setattr(patient, f"rows_{relation}", owned.get(patient.pk, []))
-    flags = _by_owner(_open_flags().queryset, "patient_id", ids)
+    flags = _by_owner(_open_flags().queryset, "patient_id", ids) if ids else {}
     for patient in patients:
         patient.open_quality_flags = flags.get(patient.pk, [])
     if "imaging_assessments" in held.rows:
@@ -131,7 +135,8 @@ def _attach_measurements(scans: list[ImagingAssessment], held: HeldRows) -> None
         for scan in scans:
             scan.rows_measurements = _in_order(LesionMeasurement, owned.get(scan.pk, ()))
         return
-    owned = _by_owner(_measurements().queryset, "assessment_id", [scan.pk for scan in scans])
+    stored = [scan.pk for scan in scans if scan.patient_id not in held.created]
+    owned = _by_owner(_measurements().queryset, "assessment_id", stored) if stored else {}
     for scan in scans:
         scan.rows_measurements = owned.get(scan.pk, [])
 
@@ -150,7 +155,8 @@ def _attach_one(patients: list[Patient], relation: str, held: HeldRows) -> None:
     if relation in held.rows:
         found = {pk: rows[0] for pk, rows in held.rows[relation].items() if rows}
     else:
-        rows = rel.related_model.objects.filter(patient_id__in=[p.pk for p in patients])
+        ids = [p.pk for p in patients if p.pk not in held.created]
+        rows = rel.related_model.objects.filter(patient_id__in=ids) if ids else ()
         found = {row.patient_id: row for row in rows}
     for patient in patients:
         rel.set_cached_value(patient, found.get(patient.pk))

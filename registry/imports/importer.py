@@ -410,6 +410,7 @@ class _Importer:
         self.inserted[Patient] += len(new)
         for patient in new:
             self.touched[patient.pk] = patient
+        self.held.created.update(patient.pk for patient in new)
 
     def _locked(self, sheet: Sheet, row: int, patient: Patient) -> None:
         self._error(
@@ -430,7 +431,12 @@ class _Importer:
 
     def _existing(self, model: type[models.Model]) -> dict[tuple, models.Model]:
         """Stored rows of this site's patients in the file, by owner and natural key."""
-        patient_ids = [p.pk for p in self.patients.values() if p.pk is not None]
+        # A patient this import enrolled has no stored rows yet.
+        patient_ids = [
+            p.pk
+            for p in self.patients.values()
+            if p.pk is not None and p.pk not in self.held.created
+        ]
         stored: list[models.Model] = []
         for chunk in _chunks(patient_ids, 500):
             if model is LesionMeasurement:

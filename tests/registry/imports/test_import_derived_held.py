@@ -215,27 +215,75 @@ def test_a_stored_duplicate_the_upsert_key_cannot_tell_apart_is_derived_from(sit
     assert row[2] == duplicate.pk  # baseline_lab_id
 
 
-def test_the_import_reads_back_only_the_sections_the_file_has_no_sheet_for(
-    site, manager, monkeypatch
-):
-    """The synthetic file has no HAIC, radiotherapy or local procedure rows: those are read,
-    with the open quality flags; every other section is handed over."""
+def watch_reads(monkeypatch) -> list[str]:
+    """The tables the derived-value refresh reads (SELECTs), as the import calls it."""
     read: list[str] = []
     refresh = services.patients_refresh_derived
 
     def watched(ids, held=None):
         with CaptureQueriesContext(connection) as queries:
             refreshed = refresh(ids, held=held)
-        read.extend(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT"))
+        read.extend(
+            re.search(r'FROM "(\w+)"', q["sql"])[1]
+            for q in queries.captured_queries
+            if q["sql"].startswith("SELECT")
+        )
         return refreshed
 
     monkeypatch.setattr(services, "patients_refresh_derived", watched)
+    return read
 
-    run(site, manager, synthetic_rows(PATIENTS))
 
-    assert sorted(re.search(r'FROM "(\w+)"', sql)[1] for sql in read) == [
+def test_the_import_reads_back_only_the_sections_the_file_has_no_sheet_for(
+    site, manager, monkeypatch
+):
+    """The synthetic file has no HAIC, radiotherapy or local procedure rows: for patients
+    stored before the import, those are read, with the open quality flags; every other section
+    is handed over."""
+    rows = synthetic_rows(PATIENTS)
+    run(site, manager, rows)
+    rows["labs"][1]["albumin"] = 22
+    read = watch_reads(monkeypatch)
+
+    run(site, manager, rows)
+
+    assert sorted(read) == [
         "registry_dataqualityflag",
         "registry_haiccycle",
         "registry_localprocedure",
         "registry_radiotherapycourse",
     ]
+
+
+def test_nothing_is_read_back_for_patients_the_import_enrols(site, manager, monkeypatch):
+    """A new patient has no stored rows but the file's and no quality flags yet."""
+    read = watch_reads(monkeypatch)
+
+    run(site, manager, synthetic_rows(PATIENTS))
+
+    assert read == []
+    assert_as_read_afresh(site)
+
+
+def test_a_file_of_new_and_stored_patients_derives_what_the_database_gives(site, manager):
+    rows = synthetic_rows(PATIENTS)
+    stored = {p["site_patient_ref"] for p in rows["patients"][: PATIENTS // 2]}
+    run(
+        site,
+        manager,
+        {
+            name: [r for r in section if r["site_patient_ref"] in stored]
+            for name, section in rows.items()
+        },
+    )
+    # A stored patient's scan is left out of the file: its row, read back, still counts.
+    ref = next(iter(sorted(stored)))
+    rows["imaging"] = [r for r in rows["imaging"] if r["site_patient_ref"] != ref]
+    rows["lesions"] = [r for r in rows["lesions"] if r["site_patient_ref"] != ref]
+    rows["labs"][1]["albumin"] = 22
+
+    run(site, manager, rows)
+    state = assert_as_read_afresh(site)
+
+    assert len(state["patients"]) == PATIENTS
+    assert ImagingAssessment.objects.filter(patient_id=patient_pk(ref)).exists()
