@@ -133,23 +133,9 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def convert(column: Column, raw):
-    """The Python value of a cell for ``column``; raises CellError with a reason."""
-    # By identity: hashing a Column costs more than converting the cell.
-    entry = _CONVERTERS.get(id(column))
-    if entry is None or entry[0] is not column:
-        if len(_CONVERTERS) >= 1000:
-            _CONVERTERS.clear()
-        entry = _CONVERTERS[id(column)] = (column, converter(column))
-    return entry[1](raw)
-
-
-# id(column) → (column, its converter): the column kept alive so that its id is not reused.
-_CONVERTERS: dict[int, tuple[Column, Callable[[object], object]]] = {}
-
-
 def converter(column: Column) -> Callable[[object], object]:
-    """``convert`` for one column, with what depends on the column decided once.
+    """The function giving a cell's Python value for ``column`` (raising CellError with a
+    reason), with what depends on the column decided once.
 
     A file's cells are mostly text (every cell of a CSV): a ``str`` cell is read on a short path
     and any other cell (a workbook's numbers and dates), or text the short path does not
@@ -187,8 +173,8 @@ def converter(column: Column) -> Callable[[object], object]:
         return convert_cell
 
     # A column's texts repeat (dates, lab values, codes): their values (immutable) are kept for
-    # the next cell, up to MEMO_CELLS texts a column (errors are not kept); a converter of
-    # convert() keeps them for the process, some hundred kB a column at most.
+    # the next cell, up to MEMO_CELLS texts a column (errors are not kept), for as long as the
+    # converter lives (one import).
     memo: dict[str, object] = {}
 
     def convert_cell(raw):
@@ -270,11 +256,7 @@ def _date(raw) -> dt.date:
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
-    text = str(raw).strip()
-    try:
-        return dt.date.fromisoformat(text[:10] if len(text) > 10 and "T" in text else text)
-    except ValueError as error:
-        raise CellError(f"'{text}' is not a date: write it as YYYY-MM-DD.") from error
+    return _date_text(str(raw).strip())
 
 
 def _integer(raw) -> int:

@@ -10,7 +10,6 @@ from registry.imports.parsing import (
     FALSE_WORDS,
     TRUE_WORDS,
     CellError,
-    convert,
     converter,
     read_upload,
     section_converters,
@@ -173,14 +172,6 @@ def test_each_cell_converts_as_the_per_cell_conversion_did(name):
 
     for raw in CELLS * 2:  # the second time from what the converter remembers
         assert outcome(convert_cell, raw) == outcome(reference_convert, column_, raw), raw
-
-
-@pytest.mark.parametrize("name", COLUMNS)
-def test_convert_gives_what_the_column_converter_gives(name):
-    column_ = COLUMNS[name]
-
-    for raw in CELLS:
-        assert outcome(convert, column_, raw) == outcome(converter(column_), raw), raw
 
 
 def test_the_error_messages_are_worded_for_the_cell_as_written():
