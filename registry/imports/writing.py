@@ -182,12 +182,15 @@ ANALYZE_FROM_ROWS = 10_000
 
 
 def refresh_statistics(inserted: dict[type[models.Model], int]) -> None:
-    """Let PostgreSQL's planner see the rows this transaction inserted before reading them back.
+    """Let PostgreSQL's planner see the rows this transaction inserted, from its commit on.
 
-    Statistics come from ``ANALYZE`` (autovacuum runs it after commit). Without them a lookup of
-    500 patients' rows is estimated to match most of the table and read as a full scan, once
-    per chunk of patients: quadratic in the size of an import into a fresh or small registry.
-    ``ANALYZE`` in the transaction samples its own uncommitted rows.
+    Statistics come from ``ANALYZE`` (autovacuum runs it some time after commit). Without them
+    the next import of the same patients (a corrected file, often minutes later) looks up each
+    500 patients' stored rows as a full scan, once per chunk: quadratic in the size of an import
+    into a fresh or small registry. ``ANALYZE`` in the transaction samples its own uncommitted
+    rows and commits the statistics with them. (The import no longer reads its own rows back
+    for the derived values, ``registry.derived_rows``.) 100,000 patients imported again at
+    once: 132.6 s with this (benchmark of 7097253), 196.2 s without it.
     """
     for model, count in inserted.items():
         connection = connections[router.db_for_write(model)]

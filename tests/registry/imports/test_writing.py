@@ -338,9 +338,7 @@ def test_copy_rows_sends_a_column_of_mixed_types_and_many_chunks(monkeypatch):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics of PostgreSQL")
-def test_an_import_analyzes_the_tables_it_filled_before_reading_them_back(
-    site, manager, monkeypatch
-):
+def test_an_import_commits_planner_statistics_of_the_tables_it_filled(site, manager, monkeypatch):
     monkeypatch.setattr(writing, "ANALYZE_FROM_ROWS", 2)
     rows = synthetic_rows(3)
 
