@@ -310,7 +310,9 @@ def balance_statistics(
     if binary:
         ecdf_mean = ecdf_max = abs(difference)
     elif not too_small:
-        variance_ratio = weighted_variance(x1, False, w1) / weighted_variance(x0, False, w0)
+        v1, v0 = weighted_variance(x1, False, w1), weighted_variance(x0, False, w0)
+        # As R's division: x/0 = Inf, 0/0 = NaN (a constant arm after matching).
+        variance_ratio = v1 / v0 if v0 else (math.inf if v1 else math.nan)
         ecdf_mean, ecdf_max = ecdf_differences(x, treated, w)
     return {
         "mean_treated": mean_treated,
