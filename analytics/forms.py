@@ -11,9 +11,11 @@ from analytics.services import (
     DEFAULT_CALIPER_SD,
     DEFAULT_COVARIATES,
     DEFAULT_RESISTANCE_CYCLES,
+    EXACT_MATCHING_COVARIATES,
     SECTION_LABELS,
     cohorts_visible_to,
 )
+from analytics.stats.matching import MAX_RATIO, ORDERS, SMD_DENOMINATORS
 
 REPORT_ARM_RULES = {
     ReportTemplate.REPORT_A: ("systemic_alone", "local_plus_systemic"),
@@ -49,6 +51,42 @@ class RunForm(forms.Form):
         min_value=0.01,
         label="Caliper (SD of the logit of the propensity score)",
     )
+    matching_order = forms.ChoiceField(
+        choices=[(o, o) for o in ORDERS],
+        initial="largest",
+        required=False,
+        label="Matching order",
+        help_text="Order in which treated patients are matched: largest propensity score first "
+        "(R MatchIt's default), smallest first, dataset order or random (needs a seed).",
+    )
+    matching_ratio = forms.IntegerField(
+        initial=1,
+        min_value=1,
+        max_value=MAX_RATIO,
+        required=False,
+        label="Controls per treated patient (k:1)",
+    )
+    matching_replace = forms.BooleanField(
+        required=False, label="Match with replacement (a control may serve several patients)"
+    )
+    matching_exact = forms.MultipleChoiceField(
+        choices=[
+            (name, f"{name} — {COVARIATE_CODING[name]}") for name in EXACT_MATCHING_COVARIATES
+        ],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Exact matching on",
+    )
+    matching_seed = forms.IntegerField(
+        required=False, min_value=0, label="Random seed (random matching order only)"
+    )
+    smd_denominator = forms.ChoiceField(
+        choices=[(d, d) for d in SMD_DENOMINATORS],
+        initial="treated",
+        required=False,
+        label="SMD denominator",
+        help_text="treated: SD of the treated arm (R MatchIt, ATT); pooled: √((s₁² + s₀²)/2).",
+    )
     resistance_cycles = forms.IntegerField(
         initial=DEFAULT_RESISTANCE_CYCLES,
         min_value=1,
@@ -78,8 +116,18 @@ class RunForm(forms.Form):
 
     def options(self) -> dict:
         data = self.cleaned_data
-        return {
+        options = {
             "covariates": data["covariates"] or DEFAULT_COVARIATES,
             "caliper_sd": data["caliper_sd"],
             "resistance_cycles": data["resistance_cycles"],
         }
+        # Matching options: left out when the form did not send them, so a form posted
+        # without them (an older page) gets the defaults rather than an error.
+        for key in ("matching_order", "matching_ratio", "smd_denominator"):
+            if data.get(key) not in (None, ""):
+                options[key] = data[key]
+        options["matching_replace"] = bool(data.get("matching_replace"))
+        options["matching_exact"] = list(data.get("matching_exact") or [])
+        if data.get("matching_seed") is not None:
+            options["matching_seed"] = data["matching_seed"]
+        return options

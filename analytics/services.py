@@ -74,6 +74,19 @@ COVARIATE_CODING: dict[str, str] = {
 }
 DEFAULT_COVARIATES = list(COVARIATE_CODING)
 DEFAULT_CALIPER_SD = 0.2
+# Matching options of a run (flat keys, as the form and API send them) → the field of
+# analytics.stats.matching.MatchingOptions that validates them. caliper_sd predates the others.
+MATCHING_OPTION_FIELDS: dict[str, str] = {
+    "caliper_sd": "caliper_sd",
+    "matching_order": "order",
+    "matching_ratio": "ratio",
+    "matching_replace": "replace",
+    "matching_exact": "exact",
+    "matching_seed": "seed",
+    "smd_denominator": "smd_denominator",
+}
+# Exact matching on a 0/1 covariate only: exact matching on a continuous one pairs nobody.
+EXACT_MATCHING_COVARIATES = [n for n, coding in COVARIATE_CODING.items() if "= 1" in coding]
 DEFAULT_RESISTANCE_CYCLES = 3
 ENDPOINTS = {
     "os": "overall survival: index date to death from any cause, censored at last contact "
@@ -182,13 +195,7 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     unknown = [c for c in covariates if c not in COVARIATE_CODING]
     if unknown:
         errors["covariates"] = f"Unknown covariate(s): {', '.join(unknown)}."
-    try:
-        caliper = float(options.get("caliper_sd", DEFAULT_CALIPER_SD))
-        if not 0 < caliper <= 5:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["caliper_sd"] = "The caliper is a positive number of SDs of the logit (e.g. 0.2)."
-        caliper = DEFAULT_CALIPER_SD
+    matching = _clean_matching(options, errors)
     try:
         cycles = int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES))
         if not 1 <= cycles <= 20:
@@ -196,16 +203,56 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
-    extra = set(options) - {"covariates", "caliper_sd", "resistance_cycles"}
+    extra = set(options) - {"covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS}
     if extra:
         errors["options"] = f"Unknown option(s): {', '.join(sorted(extra))}."
     if errors:
         raise ValidationError(errors)
     return {
         "covariates": list(covariates),
-        "caliper_sd": caliper,
         "resistance_cycles": cycles,
+        **matching,
     }
+
+
+def _clean_matching(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The matching options, every one spelled out; the rules are MatchingOptions'."""
+    from analytics.stats.matching import MatchingOptionError, MatchingOptions
+
+    values = {
+        field: options[key] for key, field in MATCHING_OPTION_FIELDS.items() if key in options
+    }
+    values.setdefault("caliper_sd", DEFAULT_CALIPER_SD)
+    if isinstance(values["caliper_sd"], int) and not isinstance(values["caliper_sd"], bool):
+        values["caliper_sd"] = float(values["caliper_sd"])
+    if values["caliper_sd"] is None:
+        errors["caliper_sd"] = "The caliper is a positive number of SDs of the logit (e.g. 0.2)."
+    elif isinstance(values["caliper_sd"], str):
+        try:
+            values["caliper_sd"] = float(values["caliper_sd"])
+        except ValueError:
+            errors["caliper_sd"] = (
+                "The caliper is a positive number of SDs of the logit (e.g. 0.2)."
+            )
+    exact = values.get("exact") or []
+    unknown = [v for v in exact if v not in EXACT_MATCHING_COVARIATES]
+    if unknown:
+        errors["matching_exact"] = (
+            f"Exact matching is on 0/1 covariates ({', '.join(EXACT_MATCHING_COVARIATES)}); "
+            f"not: {', '.join(map(str, unknown))}."
+        )
+    if "exact" in values:
+        values["exact"] = tuple(exact)
+    if "caliper_sd" in errors or "matching_exact" in errors:
+        return {}
+    try:
+        matching = MatchingOptions(**values)
+    except MatchingOptionError as error:
+        key = next(k for k, f in MATCHING_OPTION_FIELDS.items() if f == error.option)
+        errors[key] = str(error)
+        return {}
+    stored = matching.as_dict()
+    return {key: stored[field] for key, field in MATCHING_OPTION_FIELDS.items()}
 
 
 def _clean_sections(template: str, sections: list[str] | None) -> list[str]:
@@ -243,13 +290,7 @@ def run_parameters(
         "covariates": [
             {"name": name, "coding": COVARIATE_CODING[name]} for name in options["covariates"]
         ],
-        "matching": {
-            "method": "1:1 nearest neighbour on the logit of the propensity score, "
-            "without replacement",
-            "ratio": 1,
-            "caliper_sd": options["caliper_sd"],
-            "covariates": options["covariates"],
-        },
+        "matching": _matching_parameters(options),
         "resistance_cycles": options["resistance_cycles"],
         "rule_sets": {
             "tace_refractoriness": cohort.refractoriness_rule_set or None,
@@ -262,6 +303,22 @@ def run_parameters(
             "bclc": BCLC_VERSION,
         },
         "options": options,
+    }
+
+
+def _matching_parameters(options: dict[str, Any]) -> dict[str, Any]:
+    """Every matching option of the run, and the method in words (report provenance)."""
+    from analytics.stats.matching import MatchingOptions
+
+    matching = MatchingOptions.from_dict(
+        {field: options[key] for key, field in MATCHING_OPTION_FIELDS.items() if key in options}
+    )
+    return {
+        "method": matching.describe(),
+        "distance": "logit of the propensity score (logistic regression of the arm on the "
+        "covariates)",
+        "covariates": options["covariates"],
+        **matching.as_dict(),
     }
 
 

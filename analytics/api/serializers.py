@@ -5,7 +5,13 @@ from rest_framework import serializers
 
 from analytics.choices import ReportTemplate
 from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
-from analytics.services import COVARIATE_CODING, SECTION_LABELS
+from analytics.services import (
+    COVARIATE_CODING,
+    EXACT_MATCHING_COVARIATES,
+    MATCHING_OPTION_FIELDS,
+    SECTION_LABELS,
+)
+from analytics.stats.matching import ORDERS, SMD_DENOMINATORS
 
 
 class ArmDefinitionSerializer(serializers.ModelSerializer):
@@ -109,10 +115,19 @@ class RunCreateSerializer(serializers.Serializer):
     )
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
+    # Matching options (R MatchIt's): validated by run_create through MatchingOptions.
+    matching_order = serializers.ChoiceField(choices=list(ORDERS), required=False)
+    matching_ratio = serializers.IntegerField(required=False)
+    matching_replace = serializers.BooleanField(required=False)
+    matching_exact = serializers.ListField(
+        child=serializers.ChoiceField(choices=EXACT_MATCHING_COVARIATES), required=False
+    )
+    matching_seed = serializers.IntegerField(required=False, allow_null=True)
+    smd_denominator = serializers.ChoiceField(choices=list(SMD_DENOMINATORS), required=False)
 
     def options(self) -> dict:
         return {
             key: self.validated_data[key]
-            for key in ("covariates", "caliper_sd", "resistance_cycles")
+            for key in ("covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS)
             if key in self.validated_data
         }

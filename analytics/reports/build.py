@@ -63,9 +63,9 @@ METHODS: dict[str, str] = {
     "adverse_events": "Adverse events graded by CTCAE v5.0, counted once per patient and term at "
     "the worst grade; any grade and grade ≥ 3 compared with Pearson χ².",
     "matching": "Propensity score from a logistic model of the arm on the chosen baseline "
-    "covariates; 1:1 greedy nearest-neighbour matching on the logit of the score without "
-    "replacement, {caliper}; balance by standardized mean differences before and after "
-    "matching.",
+    "covariates; {matching} (R MatchIt's nearest-neighbour method). Balance before and after "
+    "matching as MatchIt's summary(): means, standardized mean differences, variance ratios "
+    "and empirical-CDF mean and maximum differences, with MatchIt's matching weights.",
     "resistance": "TACE resistance rate per arm (progression after the N-th TACE cycle, "
     "rule set 'progression_after_n_cycles') compared with Pearson χ² without continuity "
     "correction.",
@@ -194,7 +194,11 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
         "resistance",
     ):
         if key in seen:
-            text.append(METHODS[key].format(caliper=_caliper_text(ctx)))
+            text.append(
+                METHODS[key].format(
+                    caliper=_caliper_text(ctx), matching=ctx.options.matching.describe()
+                )
+            )
     if ctx.use_matched_cohort and seen & MATCHED_OUTCOME_SECTIONS:
         text.append(METHODS["matched_outcomes"])
     if "cox" in seen:

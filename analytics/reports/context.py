@@ -15,7 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.stats.matching import MatchResult, propensity_match
+from analytics.stats.matching import (
+    MatchingOptions,
+    MatchResult,
+    propensity_match,
+)
 
 TREATMENT = "treatment"  # 1 = treatment arm, 0 = control arm: the Cox and PS-model indicator
 PAIR = "pair_id"
@@ -84,6 +88,15 @@ FLAG_COLUMNS = (
     "extrahepatic_blood_supply",
 )
 DEFAULT_CALIPER_SD = 0.2
+# A run's option keys for R MatchIt's matching choices → MatchingOptions fields.
+MATCHING_KEYS = {
+    "matching_order": "order",
+    "matching_ratio": "ratio",
+    "matching_replace": "replace",
+    "matching_exact": "exact",
+    "matching_seed": "seed",
+    "smd_denominator": "smd_denominator",
+}
 DEFAULT_RESISTANCE_CYCLES = 3
 DEFAULT_RISK_TABLE_STEP = 6.0  # months between the numbers-at-risk columns
 
@@ -98,6 +111,7 @@ class ReportOptions:
     caliper_sd: float | None = DEFAULT_CALIPER_SD
     resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES
     risk_table_step: float = DEFAULT_RISK_TABLE_STEP
+    matching: MatchingOptions = field(default_factory=MatchingOptions)
 
     @classmethod
     def from_dict(cls, options: Mapping[str, Any] | None) -> ReportOptions:
@@ -107,10 +121,23 @@ class ReportOptions:
         covariates = tuple(options.get("covariates") or SEED002_COVARIATES)
         matching = tuple(options.get("matching_covariates") or covariates)
         caliper = options.get("caliper_sd", options.get("caliper", DEFAULT_CALIPER_SD))
+        caliper = None if caliper is None else float(caliper)
+        # The run's flat option keys (analytics.services.MATCHING_OPTION_FIELDS).
+        matching_options = MatchingOptions.from_dict(
+            {
+                "caliper_sd": caliper,
+                **{
+                    field: options[key]
+                    for key, field in MATCHING_KEYS.items()
+                    if options.get(key) is not None
+                },
+            }
+        )
         return cls(
             covariates=covariates,
             matching_covariates=matching,
-            caliper_sd=None if caliper is None else float(caliper),
+            caliper_sd=caliper,
+            matching=matching_options,
             resistance_cycles=int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES)),
             risk_table_step=float(options.get("risk_table_step", DEFAULT_RISK_TABLE_STEP)),
         )
@@ -164,7 +191,7 @@ class ReportContext:
                 TREATMENT,
                 self.matching_covariates(),
                 treated_value=1,
-                caliper_sd=self.options.caliper_sd,
+                options=self.options.matching,
             )
         return self._match
 
@@ -177,6 +204,9 @@ class ReportContext:
         covariates = self.matching_covariates()
         if not covariates:
             return "none of the matching covariates is in the dataset"
+        absent = [v for v in self.options.matching.exact if v not in self.frame.columns]
+        if absent:
+            return f"the exact-matching variable(s) {', '.join(absent)} are not in the dataset"
         result = self.match()
         problems = [] if result.estimable else [str(result.reason)]
         constant = [c for c in covariates if self.frame[c].nunique(dropna=True) < 2]
@@ -201,7 +231,16 @@ class ReportContext:
         problem = self.matching_problem()
         if problem:
             return None, f"no matched cohort ({problem})"
-        return self.match().matched(), None
+        result = self.match()
+        if not result.unit_weights:
+            # k:1 with unequal sets or reused controls: MatchIt's weights differ between
+            # patients, and the outcome sections count every patient once.
+            return None, (
+                "the match gives the matched patients different weights (controls reused "
+                "with replacement, or treated patients with fewer than k controls); outcomes "
+                "in such a cohort need weighted analyses, which this report does not compute"
+            )
+        return result.matched(), None
 
 
 def prepare_frame(

@@ -63,6 +63,14 @@ DISTANCE = "distance"  # the balance row of the logit of the propensity score, a
 _EPS = math.sqrt(np.finfo(float).eps)  # R's sqrt(.Machine$double.eps)
 
 
+class MatchingOptionError(ValueError):
+    """A matching option with a bad value; ``option`` names it (for form and API errors)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 @dataclass(frozen=True)
 class MatchingOptions:
     """Every choice that changes the match; stored with the run and printed in the report.
@@ -80,8 +88,9 @@ class MatchingOptions:
     smd_denominator: str = "treated"
 
     def __post_init__(self) -> None:
-        def bad(name: str, rule: str) -> ValueError:
-            return ValueError(f"matching option '{name}' = {getattr(self, name)!r}: {rule}")
+        def bad(name: str, rule: str) -> MatchingOptionError:
+            value = getattr(self, name)
+            return MatchingOptionError(name, f"matching option '{name}' = {value!r}: {rule}")
 
         if self.order not in ORDERS:
             raise bad("order", f"must be one of {', '.join(ORDERS)}")
@@ -121,7 +130,9 @@ class MatchingOptions:
         values = dict(values or {})
         unknown = sorted(set(values) - set(cls.__dataclass_fields__))
         if unknown:
-            raise ValueError(f"unknown matching option(s): {', '.join(unknown)}")
+            raise MatchingOptionError(
+                "options", f"unknown matching option(s): {', '.join(unknown)}"
+            )
         if (
             "exact" in values
             and values["exact"] is not None

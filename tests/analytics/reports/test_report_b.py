@@ -6,7 +6,7 @@ from __future__ import annotations
 from analytics.reports.context import SEED002_COVARIATES, prepare_frame
 from analytics.stats.cox import fit_cox
 from analytics.stats.formatting import format_estimate_ci, format_p, format_stat
-from analytics.stats.matching import propensity_match
+from analytics.stats.matching import MatchingOptions, propensity_match
 from analytics.stats.survival import logrank
 from tests.analytics.reports.cohort import CONTROL, TREATMENT
 from tests.analytics.reports.conftest import make_report
@@ -15,7 +15,8 @@ from tests.analytics.reports.helpers import arm_column, row, table
 
 def _match(cohort, covariates=SEED002_COVARIATES, caliper_sd=0.2):
     frame, _ = prepare_frame(cohort, CONTROL, TREATMENT)
-    return propensity_match(frame, "treatment", list(covariates), caliper_sd=caliper_sd)
+    options = MatchingOptions(caliper_sd=caliper_sd)
+    return propensity_match(frame, "treatment", list(covariates), options=options)
 
 
 def test_it_has_the_four_sections_of_report_b_all_available(report_b):
@@ -85,6 +86,7 @@ def test_caliper_and_matching_covariates_come_from_the_options(cohort):
     summary = table(report, "matching", "matching_summary")
     assert row(summary, "", "Matched pairs")[TREATMENT] == str(expected.n_pairs)
     assert table(report, "matching", "matching_balance").frame["Covariate"].tolist() == [
+        "Propensity score (logit)",
         "Age (years)",
         "BCLC stage C",
     ]
