@@ -2,7 +2,8 @@
 
 What R ``matchit(treat ~ covariates, distance = "glm", link = "linear.logit",
 method = "nearest", ...)`` followed by ``summary()`` does, read in MatchIt's source
-(github.com/kosukeimai/MatchIt; version 4.5.1 is the one the tests are pinned to):
+(github.com/kosukeimai/MatchIt; the tests pin it to MatchIt 4.5.1 built with the two upstream
+fixes described in ``tests/analytics/stats/data/matching_reference.R``):
 
 * **Propensity score**: logistic regression of the arm on the chosen baseline covariates with an
   intercept (R ``glm(family = binomial)``; here statsmodels ``Logit``, maximum likelihood).
@@ -23,8 +24,11 @@ method = "nearest", ...)`` followed by ``summary()`` does, read in MatchIt's sou
   ``caliper_sd`` × the SD of the logit over **all** analysed patients of both arms
   (``sd(distance[!discarded])``, n − 1 denominator). It is always enforced: a treated patient
   whose nearest available control is farther gets no match in that round. (MatchIt 4.5.1's C++
-  compares ``abs()`` of a double, which truncates to an integer, so that version lets pairs
-  more than a caliper apart through; fixed upstream with ``std::abs`` in later versions.)
+  calls ``abs()`` on doubles, which some builds, Debian's among them, resolve to the integer
+  ``abs``: every |Δ| < 1 becomes 0, so that build lets pairs more than a caliper apart through
+  *and* takes the lower-score neighbour even when the higher one is nearer. Fixed upstream
+  with ``std::abs`` in 4.5.4, issue #163. With replacement and ratio > 1, 4.5.1 also matched
+  the same control k times; fixed in 4.5.3. Both fixes are MatchIt's method, followed here.)
 * **Exact matching** on ``exact`` variables: a control is only matched to a treated patient
   with the same values of all of them (4.5.1 matches each stratum separately, which gives the
   same pairs). Exact variables are added to the balance table, as ``summary()`` does.
