@@ -63,9 +63,10 @@ METHODS: dict[str, str] = {
     "adverse_events": "Adverse events graded by CTCAE v5.0, counted once per patient and term at "
     "the worst grade; any grade and grade ≥ 3 compared with Pearson χ².",
     "matching": "Propensity score from a logistic model of the arm on the chosen baseline "
-    "covariates; {matching} (R MatchIt's nearest-neighbour method). Balance before and after "
-    "matching as MatchIt's summary(): means, standardized mean differences, variance ratios "
-    "and empirical-CDF mean and maximum differences, with MatchIt's matching weights.",
+    "covariates; {matching}. Matching follows R MatchIt's nearest-neighbour method, and "
+    "balance before and after matching its summary(): means, standardized mean differences, "
+    "variance ratios and empirical-CDF mean and maximum differences, after matching with "
+    "MatchIt's matching weights.",
     "resistance": "TACE resistance rate per arm (progression after the N-th TACE cycle, "
     "rule set 'progression_after_n_cycles') compared with Pearson χ² without continuity "
     "correction.",
