@@ -230,3 +230,55 @@ def test_a_column_missing_from_the_data_is_named():
     df = _simulated_cohort(n=50)
     with pytest.raises(ValueError, match="bclc_c"):
         propensity_match(df, "treated", ["x1"], options=MatchingOptions(exact=("bclc_c",)))
+
+
+def _plain_greedy(treated, control, order, ratio, caliper):
+    """Independent k:1 greedy matching without replacement in rounds (continuous scores, no
+    ties): round r gives each treated patient, in ``order``, its nearest unused control."""
+    sequence = {
+        "largest": sorted(range(len(treated)), key=lambda i: -treated[i]),
+        "smallest": sorted(range(len(treated)), key=lambda i: treated[i]),
+        "data": list(range(len(treated))),
+    }[order]
+    used: set[int] = set()
+    found: list[list[int]] = [[] for _ in treated]
+    for round_number in range(ratio):
+        for i in sequence:
+            if len(found[i]) < round_number:
+                continue
+            options = [
+                (abs(c - treated[i]), j)
+                for j, c in enumerate(control)
+                if j not in used and abs(c - treated[i]) <= caliper
+            ]
+            if options:
+                j = min(options)[1]
+                used.add(j)
+                found[i].append(j)
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("order", ["largest", "smallest", "data"])
+def test_random_problems_match_a_plain_greedy_loop(seed, order):
+    rng = np.random.default_rng(seed)
+    treated = rng.normal(0.5, 1, 25).tolist()
+    control = rng.normal(0, 1, 40).tolist()
+    ratio = 1 + seed % 3
+    caliper = [0.05, 0.2, 10.0][seed % 3]
+    found = _logit_order_pairs(treated, control, order=order, ratio=ratio, caliper=caliper)
+    n1 = len(treated)
+    assert [[c - n1 for c, _, _ in m] for m in found] == _plain_greedy(
+        treated, control, order, ratio, caliper
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_with_replacement_every_treated_gets_its_k_nearest_controls(seed):
+    rng = np.random.default_rng(seed)
+    treated, control = rng.normal(0.5, 1, 20).tolist(), rng.normal(0, 1, 30).tolist()
+    found = _logit_order_pairs(treated, control, replace=True, ratio=3, caliper=0.3)
+    for i, matches in enumerate(found):
+        near = sorted((abs(c - treated[i]), j) for j, c in enumerate(control))
+        expected = [j for d, j in near[:3] if d <= 0.3]
+        assert [c - len(treated) for c, _, _ in matches] == expected
