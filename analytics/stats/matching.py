@@ -137,14 +137,9 @@ class MatchingOptions:
             raise MatchingOptionError(
                 "options", f"unknown matching option(s): {', '.join(unknown)}"
             )
-        if (
-            "exact" in values
-            and values["exact"] is not None
-            and not isinstance(values["exact"], str)
-        ):
-            values["exact"] = tuple(values["exact"])
-        if values.get("exact") is None:
-            values.pop("exact", None)
+        exact = values.pop("exact", None)
+        if exact is not None:  # JSON keeps a list; a bare string is left for the check
+            values["exact"] = exact if isinstance(exact, str) else tuple(exact)
         if isinstance(values.get("caliper_sd"), int) and not isinstance(values["caliper_sd"], bool):
             values["caliper_sd"] = float(values["caliper_sd"])
         return cls(**values)
