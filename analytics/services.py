@@ -90,6 +90,7 @@ PACKAGES = [
     "scipy",
     "statsmodels",
     "lifelines",
+    "firthmodels",
     "matplotlib",
     "weasyprint",
     "openpyxl",
