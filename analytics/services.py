@@ -103,6 +103,7 @@ PACKAGES = [
     "scipy",
     "statsmodels",
     "lifelines",
+    "firthmodels",
     "matplotlib",
     "weasyprint",
     "openpyxl",

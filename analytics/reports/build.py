@@ -54,10 +54,14 @@ METHODS: dict[str, str] = {
     "survival": "Kaplan–Meier estimates with Greenwood variance; medians with 95% CI from the "
     "log-transformed pointwise interval (R survfit); log-rank test as R survdiff; numbers at "
     "risk at fixed times.",
-    "cox": "Multivariable Cox proportional-hazards models (Efron ties, R coxph default) with "
-    "the arm and the listed covariates on complete cases; HR with Wald 95% CI, "
-    "likelihood-ratio test, concordance; proportional hazards checked with scaled Schoenfeld "
-    "residuals (R cox.zph, survival 2.x).",
+    "cox": "Cox proportional-hazards models (Efron ties, R coxph default) on complete cases: "
+    "univariable for the arm and each candidate covariate, multivariable for the arm and the "
+    "selected covariates; HR with Wald 95% CI, likelihood-ratio test, concordance; "
+    "proportional hazards checked with the score test of R survival ≥ 3.0 cox.zph "
+    "(Kaplan–Meier time transform, one test per covariate and a global test). Where the "
+    "likelihood is monotone (separation), Firth's penalised Cox model (Heinze & Schemper "
+    "2001; R coxphf) is reported instead, with profile-likelihood CI and penalised "
+    "likelihood-ratio P.",
     "response": "Best overall response by mRECIST; ORR = CR + PR and DCR = CR + PR + SD over all "
     "patients of the arm, compared with Pearson χ² without continuity correction.",
     "adverse_events": "Adverse events graded by CTCAE v5.0, counted once per patient and term at "

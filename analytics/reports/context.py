@@ -8,13 +8,15 @@ computed at most once per report and reused by the sections that analyse the mat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analytics import covariates
+from analytics.covariates import SEED002_COVARIATES
 from analytics.stats.matching import (
     MatchingOptions,
     MatchResult,
@@ -25,37 +27,6 @@ TREATMENT = "treatment"  # 1 = treatment arm, 0 = control arm: the Cox and PS-mo
 PAIR = "pair_id"
 IDENTIFYING_COLUMNS = ("site_patient_ref",)
 
-# Seed 002's Cox covariates (ANALYSIS.md), in the order of its methods section.
-SEED002_COVARIATES: tuple[str, ...] = (
-    "age",
-    "male",
-    "child_pugh_b",
-    "bclc_c",
-    "max_diameter_cm",
-    "tumour_multiple",
-    "log10_afp",
-    "albi_score",
-)
-COVARIATE_LABELS: dict[str, str] = {
-    "age": "Age (years)",
-    "male": "Male gender",
-    "child_pugh_b": "Child-Pugh B",
-    "bclc_c": "BCLC stage C",
-    "max_diameter_cm": "Maximum tumour diameter (cm)",
-    "tumour_multiple": "Multiple tumours",
-    "log10_afp": "AFP (log10 ng/mL)",
-    "albi_score": "ALBI score",
-}
-COVARIATE_CODING: dict[str, str] = {
-    "age": "continuous, per year",
-    "male": "male = 1, female = 0",
-    "child_pugh_b": "B = 1, A = 0",
-    "bclc_c": "C = 1, A/B = 0",
-    "max_diameter_cm": "continuous, per cm",
-    "tumour_multiple": "multiple = 1, single = 0",
-    "log10_afp": "continuous, per log10 ng/mL",
-    "albi_score": "continuous, per point",
-}
 NUMERIC_COLUMNS = (
     "age",
     "ecog_ps",
@@ -73,7 +44,7 @@ NUMERIC_COLUMNS = (
     "pfs_event",
     "ae_any",
     "ae_grade3plus",
-    *SEED002_COVARIATES,
+    *(c.name for c in covariates.derived_covariates()),
 )
 FLAG_COLUMNS = (
     "chronic_hepatitis",
@@ -99,6 +70,11 @@ MATCHING_KEYS = {
 }
 DEFAULT_RESISTANCE_CYCLES = 3
 DEFAULT_RISK_TABLE_STEP = 6.0  # months between the numbers-at-risk columns
+# Multivariable Cox covariates: all candidates (seed 002's fixed list) or those with a
+# univariable P below the threshold.
+COX_SELECTIONS = ("all", "univariable_p")
+DEFAULT_COX_SELECTION = "all"
+DEFAULT_COX_P_THRESHOLD = 0.1
 
 
 @dataclass(frozen=True)
@@ -112,6 +88,8 @@ class ReportOptions:
     resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES
     risk_table_step: float = DEFAULT_RISK_TABLE_STEP
     matching: MatchingOptions = field(default_factory=MatchingOptions)
+    cox_selection: str = DEFAULT_COX_SELECTION
+    cox_p_threshold: float = DEFAULT_COX_P_THRESHOLD
 
     @classmethod
     def from_dict(cls, options: Mapping[str, Any] | None) -> ReportOptions:
@@ -140,6 +118,8 @@ class ReportOptions:
             matching=matching_options,
             resistance_cycles=int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES)),
             risk_table_step=float(options.get("risk_table_step", DEFAULT_RISK_TABLE_STEP)),
+            cox_selection=str(options.get("cox_selection") or DEFAULT_COX_SELECTION),
+            cox_p_threshold=float(options.get("cox_p_threshold", DEFAULT_COX_P_THRESHOLD)),
         )
 
 
@@ -181,7 +161,13 @@ class ReportContext:
         return f"the arm {names} has no patients"
 
     def matching_covariates(self) -> list[str]:
-        return [c for c in self.options.matching_covariates if c in self.frame.columns]
+        """The propensity model's columns: each registry covariate's design columns (the
+        indicators of a categorical one are added to the frame once)."""
+        design = covariates.design(self.frame, self.options.matching_covariates)
+        for column in design.columns:
+            if column not in self.frame.columns:
+                self.frame[column] = design.frame[column]
+        return design.columns
 
     def match(self) -> MatchResult:
         """The 1:1 propensity-score match of the treatment arm to the control arm (cached)."""
@@ -272,29 +258,9 @@ def prepare_frame(
 
 
 def _derive_missing_covariates(data: pd.DataFrame) -> pd.DataFrame:
-    sources: Sequence[tuple[str, str, Any]] = (
-        ("male", "sex", lambda s: s.map({"male": 1.0, "female": 0.0})),
-        ("child_pugh_b", "child_pugh_class", lambda s: s.map({"A": 0.0, "B": 1.0, "C": 1.0})),
-        (
-            "bclc_c",
-            "bclc_stage",
-            lambda s: s.map({"0": 0.0, "A": 0.0, "B": 0.0, "C": 1.0, "D": 1.0}),
-        ),
-        (
-            "tumour_multiple",
-            "tumour_number",
-            lambda s: (pd.to_numeric(s, errors="coerce") > 1).astype(float).where(s.notna()),
-        ),
-        (
-            "log10_afp",
-            "afp_ng_ml",
-            lambda s: np.log10(pd.to_numeric(s, errors="coerce").where(lambda v: v > 0)),
-        ),
-    )
-    for column, source, derive in sources:
-        if column not in data.columns and source in data.columns:
-            data[column] = derive(data[source])
-    return data
+    """Coded covariates missing from the dataset (one exported before they existed) are
+    derived from their source column by the registry, the coding the selector uses."""
+    return covariates.derive_columns(data, only_missing=True)
 
 
 def _flag(value: object) -> float:

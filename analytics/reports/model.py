@@ -49,6 +49,9 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unavailable: str | None = None
+    # What a reader must know that the section could not compute as planned (a model not
+    # estimable, a fallback method used); the run ends "Succeeded with warnings".
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -85,6 +88,15 @@ class Report:
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 
+    def warnings(self) -> list[str]:
+        """Every section that could not be computed, or not as planned, in one line each."""
+        found = []
+        for section in self.sections:
+            if section.unavailable:
+                found.append(f"{section.title}: not computed — {section.unavailable}")
+            found.extend(f"{section.title}: {warning}" for warning in section.warnings)
+        return found
+
     def tables(self) -> Iterator[Table]:
         for section in self.sections:
             yield from section.tables
@@ -98,6 +110,7 @@ class Report:
         return {
             "title": self.title,
             "template": self.template,
+            "warnings": self.warnings(),
             "methods": list(self.methods),
             "sections": [
                 {
@@ -106,6 +119,7 @@ class Report:
                     "available": s.available,
                     "unavailable": s.unavailable,
                     "notes": list(s.notes),
+                    "warnings": list(s.warnings),
                     "figures": [{"key": f.key, "title": f.title} for f in s.figures],
                     "tables": [_table_dict(t) for t in s.tables],
                 }

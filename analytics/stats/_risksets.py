@@ -73,30 +73,45 @@ def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
     return np.cumsum(a[::-1], axis=0)[::-1]
 
 
-def efron_schoenfeld(s: SortedSurvival, x_sorted: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Schoenfeld residuals (deaths × p, in ``s.death_rows`` order) with Efron ties.
+def efron_zph_blocks(
+    s: SortedSurvival, x_sorted: np.ndarray, beta: np.ndarray, g: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Score and information blocks of R ``cox.zph``'s test (survival ≥ 3.0, C ``zph1``).
 
-    Residual of a death at time t: x − Σₗ (RX − (l/m)·DX) / (m·(R − (l/m)·D)), the sums over
-    the risk set (R, RX) and over the deaths at t (D, DX) weighted by φ = exp(xβ); this is
-    lifelines' ``_compute_schoenfeld_within_strata`` (and R ``residuals(fit, "schoenfeld")``)
-    without its per-row loop. ``x`` is centred first (the residuals do not change; φ does not
-    overflow).
+    The test adds the terms g(t)·x to the fitted model and takes one score step at
+    (β̂, 0): with, per Efron slot, the weighted mean u and covariance V of x over the
+    slot's risk set, returns
+    ``U = Σ_deaths g·(x − u)`` (p), ``I = Σ V``, ``I_g = Σ g·V``, ``I_gg = Σ g²·V`` (p×p).
+    ``g`` is the centred time transform at each death (``s.death_rows`` order); it is
+    constant within a death time, which is what lets the slot sums be written as
+    Xᵀ diag(w) X with the per-row weights of ``efron_derivatives`` scaled by g or g².
     """
-    xc = x_sorted - x_sorted.mean(axis=0)
+    n_groups = s.n_groups
+    xc = x_sorted - x_sorted.mean(axis=0)  # as zph1: less round-off, same result
     phi = np.exp(xc @ beta)
     phix = phi[:, None] * xc
     risk = _reverse_cumsum(np.add.reduceat(phi, s.starts))
     risk_x = _reverse_cumsum(np.add.reduceat(phix, s.starts, axis=0))
     d_phi = np.add.reduceat(phi[s.death_rows], s.death_group_starts)
     d_phix = np.add.reduceat(phix[s.death_rows], s.death_group_starts, axis=0)
-    groups = s.death_group[s.death_group_starts]  # distinct-time index of each death group
-    per_slot_group = np.repeat(np.arange(len(groups)), s.tied_deaths)
+    groups = s.death_group[s.death_group_starts]
+    per_slot = np.repeat(np.arange(len(groups)), s.tied_deaths)
     f = s.slot_fraction
-    numer = risk_x[groups][per_slot_group] - f[:, None] * d_phix[per_slot_group]
-    denom = risk[groups][per_slot_group] - f * d_phi[per_slot_group]
-    mean = np.add.reduceat(numer / denom[:, None], s.death_group_starts, axis=0)
-    mean /= s.tied_deaths[:, None]
-    return xc[s.death_rows] - mean[per_slot_group]
+    denom = risk[groups][per_slot] - f * d_phi[per_slot]
+    u = (risk_x[groups][per_slot] - f[:, None] * d_phix[per_slot]) / denom[:, None]
+    inverse = 1.0 / denom
+    row_group = np.repeat(np.arange(n_groups), np.diff(np.append(s.starts, len(s.time))))
+    score = g @ (xc[s.death_rows] - u)
+    blocks = []
+    for weight in (np.ones_like(g), g, g * g):
+        c = np.zeros(n_groups)
+        c[groups] = np.add.reduceat(weight * inverse, s.death_group_starts)
+        e = np.add.reduceat(weight * f * inverse, s.death_group_starts)
+        w = np.cumsum(c)[row_group]
+        w[s.death_rows] -= e[per_slot]
+        w *= phi
+        blocks.append(xc.T @ (w[:, None] * xc) - u.T @ (weight[:, None] * u))
+    return score, blocks[0], blocks[1], blocks[2]
 
 
 def km_before_deaths(s: SortedSurvival) -> np.ndarray:
@@ -165,9 +180,11 @@ def concordance_counts(
 
 
 def efron_derivatives(
-    s: SortedSurvival, x_sorted: np.ndarray, beta: np.ndarray
+    s: SortedSurvival, x_sorted: np.ndarray, beta: np.ndarray, *, breslow: bool = False
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Hessian, gradient and log partial likelihood (Efron ties, unit weights) at ``beta``.
+
+    ``breslow``: Breslow's ties instead (every slot's f = 0), as R ``coxphf`` uses.
 
     With slot (k, l) of death time k: denominator δ = R − f·D (f = l/m), numerator
     ν = RX − f·DX, u = ν/δ:  ℓ = Σ_deaths xβ − Σ_slots log δ,  ∇ = Σ_deaths x − Σ_slots u,
@@ -185,7 +202,7 @@ def efron_derivatives(
     d_phix = np.add.reduceat(phix[s.death_rows], s.death_group_starts, axis=0)
     groups = s.death_group[s.death_group_starts]
     per_slot = np.repeat(np.arange(len(groups)), s.tied_deaths)
-    f = s.slot_fraction
+    f = np.zeros_like(s.slot_fraction) if breslow else s.slot_fraction
     denom = risk[groups][per_slot] - f * d_phi[per_slot]
     u = (risk_x[groups][per_slot] - f[:, None] * d_phix[per_slot]) / denom[:, None]
     inverse = 1.0 / denom
@@ -224,6 +241,7 @@ def efron_newton_raphson(
     precision: float = 1e-07,
     r_precision: float = 1e-9,
     max_steps: int = 500,
+    polish: bool = True,
 ) -> EfronFit:
     """lifelines' ``_newton_raphson_for_efron_model`` (same normalisation, step sizer and
     stopping rules, no penaliser, no strata, unit weights) on ``efron_derivatives``.
@@ -272,6 +290,13 @@ def efron_newton_raphson(
         step = sizer.update(norm_delta).next()
     if norm_delta > 0.1:
         raise NotConvergedError(f"norm(delta) is still high, {norm_delta:.3f}")
+    if polish:
+        # lifelines stops on a relative log-likelihood change of 1e-9, which can leave a
+        # coefficient with a tiny effect per unit (e.g. days since diagnosis) 1-2 % from R's
+        # coxph. One more full Newton step from the last solve lands on R's estimate to
+        # ~1e-8 (quadratic convergence) and the variance is taken there.
+        beta = beta + delta
+        hessian, gradient, ll = efron_derivatives(s, x, beta)
     variance = -np.linalg.inv(hessian) / np.outer(std, std)
     return EfronFit(
         beta=beta / std,

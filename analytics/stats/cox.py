@@ -1,42 +1,52 @@
-"""Multivariable Cox proportional-hazards model, as R ``coxph`` with its defaults.
+"""Cox proportional-hazards model, as R ``coxph`` with its defaults.
 
 Fitting is lifelines' Newton–Raphson on the partial likelihood with Efron's tie handling (R
 ``coxph``'s default ``ties = "efron"``): the same normalisation, step sizes and stopping rules,
 with the log-likelihood, gradient and Hessian computed by vectorised risk-set sums
-(``_risksets``) instead of lifelines' Python loop over times. Where that iteration does not end
-cleanly (separation, singular Hessian) and with ``cluster_col``, lifelines' ``CoxPHFitter``
-itself is used, so its warnings and robust variance are unchanged. The null log-likelihood of
-the LR test is the first iteration's (β = 0), as in lifelines. Reported: coef, HR, 95% Wald CI, SE,
-z and Wald p per covariate; n, events, rows dropped for missing data; the likelihood-ratio
-test against the null model; Harrell's concordance; and a proportional-hazards check.
+(``_risksets``) instead of lifelines' Python loop over times, and one final Newton step that
+brings the estimate to R's to ~1e-8. With ``cluster_col`` lifelines' ``CoxPHFitter`` itself
+is used, so its robust variance is unchanged. The null log-likelihood of the LR test is the
+first iteration's (β = 0), as in lifelines. Reported: coef, HR, 95% Wald CI, SE, z and Wald p
+per design column; n, events, rows dropped for missing data; the likelihood-ratio test
+against the null model; Harrell's concordance; and the proportional-hazards test of R
+survival ≥ 3.0 ``cox.zph`` (``analytics.stats.cox_zph``), one test per term plus GLOBAL.
+
+``terms`` groups design columns into one covariate (the k − 1 dummies of a k-level
+categorical covariate): its PH test has k − 1 df, as R's.
 
 ``cluster_col`` gives the robust (sandwich, grouped-jackknife) variance clustered on e.g. the
 matched pair, as R ``coxph(..., cluster = pair)``; coefficients are unchanged, SE/z/p/CI use
 the robust variance, and the LR test stays the model-based one (R prints the same).
 
-Proportional hazards: test on scaled Schoenfeld residuals per covariate and globally, with the
-formula of R ``cox.zph`` in survival **2.x** (≤ 2.44, before the 3.0 rewrite of late 2019):
-with g(t) the transformed event times centred at their mean, S the d×p Schoenfeld residuals
-and V the coefficient variance, the covariate-k statistic is
-(Σ g·(d·S·V)ₖ)² / (d·Vₖₖ·Σg²) on 1 df and the global one (gᵀS)V(Sᵀg)·d/Σg² on p df.
-Survival ≥ 3.0 computes an exact score test instead, so its numbers differ slightly; the
-default transform ("km", 1 − left-continuous Kaplan–Meier) is R's default in both versions.
+Monotone likelihood (separation): when the iteration does not converge, the covariates whose
+coefficients run away are named (``separation``) and, if ``firth`` is on, the model is refitted
+with Firth's penalised likelihood (``analytics.stats.firth``; Heinze & Schemper 2001, R
+``coxphf``) and marked ``method = "firth"``; the result carries a warning saying so.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analytics.stats import _risksets
+from analytics.stats.cox_zph import PH_COLUMNS, TimeTransform, cox_zph
+from analytics.stats.firth import FIRTH_METHOD, FirthNotConvergedError, fit_firth_cox
+from analytics.stats.validation import EVENT_RULE, check_binary, check_times
 
-TimeTransform = Literal["km", "rank", "identity", "log"]
+__all__ = ["COEFFICIENT_COLUMNS", "CoxResult", "DroppedCovariate", "TimeTransform", "fit_cox"]
+
+COEFFICIENT_COLUMNS = ["covariate", "term", "coef", "hr", "hr_lower", "hr_upper", "se", "z", "p"]
+# Standardised |β| beyond which a coefficient is taken to run away to ±∞ after
+# DIVERGENCE_STEPS plain Newton steps: a finite HR per SD is far below e^10 in any real data,
+# and on a monotone likelihood each step adds about 1 to the diverging coefficients.
+DIVERGENCE_LIMIT = 10.0
+DIVERGENCE_STEPS = 30
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,13 @@ class DroppedCovariate:
 class CoxResult:
     """A fitted Cox model in tidy form.
 
-    ``coefficients``: covariate, coef, hr, hr_lower, hr_upper, se, z, p (95% Wald CI).
-    ``ph_test``: covariate (plus "GLOBAL"), chisq, df, p.
+    ``coefficients``: covariate (design column), term, coef, hr, hr_lower, hr_upper, se, z, p.
+    With ``method == "coxph"`` the CI and p are Wald's; with ``"firth"`` (the fallback for a
+    monotone likelihood) the CI is the profile penalised-likelihood one and p the penalised
+    likelihood-ratio test, as R ``coxphf``. ``ph_test``: term (plus "GLOBAL"), chisq, df, p.
     When ``estimable`` is False the frames are empty and ``reason`` says why.
+    ``separation`` names the covariates whose coefficient ran away; ``warnings`` are what a
+    reader must be told (the fallback used, a model not estimable).
     """
 
     estimable: bool
@@ -69,6 +83,13 @@ class CoxResult:
     cluster_col: str | None = None
     ph_test: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     ph_transform: str = "km"
+    method: str = "coxph"
+    separation: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def firth(self) -> bool:
+        return self.method == "firth"
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients
@@ -80,31 +101,42 @@ def fit_cox(
     event: str,
     covariates: Sequence[str],
     *,
+    terms: Mapping[str, Sequence[str]] | None = None,
     cluster_col: str | None = None,
     ph_transform: TimeTransform = "km",
+    firth: bool = True,
 ) -> CoxResult:
     """Fit ``coxph(Surv(duration, event) ~ covariates [, cluster = cluster_col])``.
 
-    Covariates must already be numerically coded (the report states the coding, e.g. BCLC
-    A/B = 0 vs C = 1). Rows with a missing value in any used column are dropped and counted,
-    as R's default ``na.action = na.omit``. A covariate that is constant in the analysed rows
-    is dropped with a reason (R would return NA for it). Never raises for data problems:
-    no events, too few events or a failed fit give ``estimable=False`` and a reason.
-    """
-    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+    ``covariates`` are numeric design columns (the covariate registry codes them and builds
+    the dummies of a categorical covariate; ``terms`` then maps its name to them). Rows with a
+    missing value in any used column are dropped and counted, as R's default
+    ``na.action = na.omit``. A covariate that is constant in the analysed rows is dropped with
+    a reason (R would return NA for it).
 
+    Raises ``ValueError`` for input that is not survival data (an event column not 0/1 or
+    boolean, e.g. R's 1 = censored / 2 = dead; negative or non-numeric times). Otherwise
+    never raises for data problems: no events, too few events or a failed fit give
+    ``estimable=False`` and a reason; a monotone likelihood gives the Firth fit (``firth``).
+    """
+    for column in (duration, event, *covariates, *([cluster_col] if cluster_col else [])):
+        if column not in df.columns:
+            raise ValueError(f"column {column!r} is not in the data")
+    check_times(df[duration], duration, allow_missing=True)
+    check_binary(df[event], event, allow_missing=True, rule=EVENT_RULE)
     used = [duration, event, *covariates] + ([cluster_col] if cluster_col else [])
     complete = df[used].dropna()
     rows_dropped = len(df) - len(complete)
-    events = int(complete[event].astype(bool).sum())
+    events = int(complete[event].astype(float).sum())
     dropped = tuple(
         DroppedCovariate(c, "constant in the analysed rows")
         for c in covariates
         if complete[c].nunique() < 2
     )
     kept = [c for c in covariates if c not in {d.covariate for d in dropped}]
+    term_of = _term_of(kept, terms)
 
-    def failure(reason: str) -> CoxResult:
+    def failure(reason: str, separation: tuple[str, ...] = ()) -> CoxResult:
         return CoxResult(
             estimable=False,
             reason=reason,
@@ -115,7 +147,10 @@ def fit_cox(
             coefficients=pd.DataFrame(columns=COEFFICIENT_COLUMNS),
             robust=cluster_col is not None,
             cluster_col=cluster_col,
+            ph_test=pd.DataFrame(columns=PH_COLUMNS),
             ph_transform=ph_transform,
+            separation=separation,
+            warnings=(reason,),
         )
 
     if not kept:
@@ -128,6 +163,38 @@ def fit_cox(
     data = complete[[duration, event, *kept] + ([cluster_col] if cluster_col else [])].copy()
     data[event] = data[event].astype(bool)
     try:
+        fit = _fit(data, duration, event, kept, cluster_col)
+    except _NotConvergedError as exc:
+        separation = monotone_likelihood_covariates(data, duration, event, kept)
+        reason = f"model did not converge: {exc}"
+        if separation:
+            reason = (
+                f"monotone likelihood (the estimate of {', '.join(separation)} runs to "
+                "infinity: e.g. a level of it with no events)"
+            )
+        if not (firth and separation and cluster_col is None):
+            return failure(reason, separation)
+        return _firth_result(data, duration, event, kept, term_of, separation, reason, failure)
+    return _result(
+        data, duration, event, kept, term_of, fit, cluster_col, ph_transform, dropped, rows_dropped
+    )
+
+
+def _term_of(columns: list[str], terms: Mapping[str, Sequence[str]] | None) -> dict[str, str]:
+    owner = {column: term for term, members in (terms or {}).items() for column in members}
+    return {column: owner.get(column, column) for column in columns}
+
+
+class _NotConvergedError(Exception):
+    pass
+
+
+def _fit(
+    data: pd.DataFrame, duration: str, event: str, kept: list[str], cluster_col: str | None
+) -> _Fit:
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+    try:
         with warnings.catch_warnings():
             # A convergence warning means the estimates cannot be trusted (e.g. monotone
             # likelihood from separation); report it instead of printing numbers.
@@ -136,13 +203,30 @@ def fit_cox(
             if fit is None:
                 fit = _fit_lifelines(data, duration, event, cluster_col)
     except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError, ValueError) as exc:
-        return failure(f"model did not converge: {str(exc).splitlines()[0]}")
+        raise _NotConvergedError(str(exc).splitlines()[0]) from exc
+    if not (np.all(np.isfinite(fit.beta)) and np.all(np.isfinite(fit.se))):
+        raise _NotConvergedError("non-finite estimates")
+    return fit
 
+
+def _result(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    kept: list[str],
+    term_of: dict[str, str],
+    fit: _Fit,
+    cluster_col: str | None,
+    ph_transform: TimeTransform,
+    dropped: tuple[DroppedCovariate, ...],
+    rows_dropped: int,
+) -> CoxResult:
     z = stats.norm.ppf(0.975)
     hr = np.exp(fit.beta)
     coefficients = pd.DataFrame(
         {
             "covariate": kept,
+            "term": [term_of[c] for c in kept],
             "coef": fit.beta,
             "hr": hr,
             "hr_lower": hr * np.exp(-z * fit.se),
@@ -153,11 +237,14 @@ def fit_cox(
         }
     )
     lr_statistic = 2 * fit.log_lik - 2 * fit.log_lik_null
+    terms = {}
+    for column, term in term_of.items():
+        terms.setdefault(term, []).append(column)
     return CoxResult(
         estimable=True,
         reason=None,
-        n=len(complete),
-        events=events,
+        n=len(data),
+        events=int(data[event].sum()),
         rows_dropped=rows_dropped,
         dropped_covariates=dropped,
         coefficients=coefficients,
@@ -167,11 +254,117 @@ def fit_cox(
         concordance=harrell_concordance(data, duration, event, kept, fit.beta),
         robust=cluster_col is not None,
         cluster_col=cluster_col,
-        ph_test=schoenfeld_ph_test(
-            data, duration, event, kept, fit.beta, fit.variance, transform=ph_transform
-        ),
+        ph_test=cox_zph(data, duration, event, kept, fit.beta, terms=terms, transform=ph_transform),
         ph_transform=ph_transform,
     )
+
+
+def _firth_result(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    kept: list[str],
+    term_of: dict[str, str],
+    separation: tuple[str, ...],
+    reason: str,
+    failure: Callable[[str, tuple[str, ...]], CoxResult],
+) -> CoxResult:
+    x = data[kept].to_numpy(dtype=float)
+    try:
+        fit = fit_firth_cox(data[duration].to_numpy(float), data[event].to_numpy(bool), x)
+    except FirthNotConvergedError as exc:
+        problem = f"{reason}; the Firth-penalised model did not converge either ({exc})"
+        return failure(problem, separation)
+    coefficients = pd.DataFrame(
+        {
+            "covariate": kept,
+            "term": [term_of[c] for c in kept],
+            "coef": fit.beta,
+            "hr": np.exp(fit.beta),
+            "hr_lower": np.exp(fit.lower),
+            "hr_upper": np.exp(fit.upper),
+            "se": fit.se,
+            "z": fit.beta / fit.se,
+            "p": fit.p,
+        }
+    )
+    base = failure(reason, separation)
+    note = f"{reason[:1].upper()}{reason[1:]}; fitted instead by {FIRTH_METHOD}."
+    return CoxResult(
+        estimable=True,
+        reason=None,
+        n=base.n,
+        events=base.events,
+        rows_dropped=base.rows_dropped,
+        dropped_covariates=base.dropped_covariates,
+        coefficients=coefficients,
+        lr_statistic=fit.lr_statistic,
+        lr_df=len(kept),
+        lr_p=float(stats.chi2.sf(fit.lr_statistic, len(kept))),
+        concordance=harrell_concordance(data, duration, event, kept, fit.beta),
+        ph_test=pd.DataFrame(columns=PH_COLUMNS),
+        ph_transform=base.ph_transform,
+        method="firth",
+        separation=separation,
+        warnings=(note,),
+    )
+
+
+def monotone_likelihood_covariates(
+    data: pd.DataFrame, duration: str, event: str, columns: Sequence[str]
+) -> tuple[str, ...]:
+    """The covariates whose partial-likelihood estimate runs to ±∞ (monotone likelihood).
+
+    Two checks, either naming a covariate: (1) on its own, the covariate orders every death
+    first in its risk set — each death has the largest (or each the smallest) value among
+    those still at risk, e.g. a binary covariate with no events at one level (Heinze &
+    Schemper 2001, §1); (2) in the joint model, its standardised coefficient exceeds
+    ``DIVERGENCE_LIMIT`` after ``DIVERGENCE_STEPS`` Newton steps with step halving, which
+    catches separation by a combination of covariates.
+    """
+    names = list(columns)
+    rows = _risksets.sort_survival(
+        data[duration].to_numpy(dtype=float), data[event].to_numpy(dtype=bool)
+    )
+    x = data[names].to_numpy(dtype=float)[rows.order]
+    flagged = set()
+    group_of_row = np.repeat(np.arange(rows.n_groups), np.diff(np.append(rows.starts, len(x))))
+    for j, name in enumerate(names):
+        column = x[:, j]
+        # max/min over the rows with time ≥ t: reverse cumulative extremes by distinct time
+        group_max = np.maximum.reduceat(column, rows.starts)
+        group_min = np.minimum.reduceat(column, rows.starts)
+        risk_max = np.maximum.accumulate(group_max[::-1])[::-1][group_of_row[rows.death_rows]]
+        risk_min = np.minimum.accumulate(group_min[::-1])[::-1][group_of_row[rows.death_rows]]
+        deaths = column[rows.death_rows]
+        if np.all(deaths >= risk_max) or np.all(deaths <= risk_min):
+            flagged.add(name)
+    flagged.update(n for n, b in zip(names, _diverging(rows, x), strict=True) if b)
+    return tuple(n for n in names if n in flagged)
+
+
+def _diverging(rows: _risksets.SortedSurvival, x: np.ndarray) -> np.ndarray:
+    std = x.std(axis=0, ddof=1)
+    std[std == 0] = 1.0
+    xs = (x - x.mean(axis=0)) / std
+    beta = np.zeros(xs.shape[1])
+    hessian, gradient, ll = _risksets.efron_derivatives(rows, xs, beta)
+    for _ in range(DIVERGENCE_STEPS):
+        try:
+            delta = np.linalg.lstsq(-hessian, gradient, rcond=None)[0]
+        except np.linalg.LinAlgError:
+            break
+        step = 1.0
+        while step > 1e-4:
+            trial = beta + step * delta
+            h, g, trial_ll = _risksets.efron_derivatives(rows, xs, trial)
+            if np.isfinite(trial_ll) and trial_ll >= ll:
+                beta, hessian, gradient, ll = trial, h, g, trial_ll
+                break
+            step /= 2
+        else:
+            break
+    return np.abs(beta) > DIVERGENCE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -229,71 +422,6 @@ def _fit_lifelines(data: pd.DataFrame, duration: str, event: str, cluster_col: s
         log_lik=float(fitter.log_likelihood_),
         log_lik_null=float(fitter.log_likelihood_) - float(lr.test_statistic) / 2,
     )
-
-
-COEFFICIENT_COLUMNS = ["covariate", "coef", "hr", "hr_lower", "hr_upper", "se", "z", "p"]
-
-
-def schoenfeld_ph_test(
-    data: pd.DataFrame,
-    duration: str,
-    event: str,
-    covariates: Sequence[str],
-    beta: np.ndarray,
-    variance: np.ndarray,
-    *,
-    transform: TimeTransform = "km",
-) -> pd.DataFrame:
-    """PH test per covariate and global from Schoenfeld residuals (R ``cox.zph``, survival 2.x).
-
-    See the module docstring for the formula. ``data`` is the frame the model was fitted on,
-    ``beta`` and ``variance`` the fitted coefficients and their (model-based) variance. The
-    residuals (Efron ties) come from vectorised risk-set sums (``_risksets``), equal to
-    lifelines' ``compute_residuals(kind="schoenfeld")`` without its per-row loop.
-    """
-    names = list(covariates)
-    variance = np.asarray(variance, dtype=float)
-    sorted_rows = _risksets.sort_survival(
-        data[duration].to_numpy(dtype=float), data[event].to_numpy(dtype=bool)
-    )
-    x = data[names].to_numpy(dtype=float)[sorted_rows.order]
-    s = _risksets.efron_schoenfeld(sorted_rows, x, np.asarray(beta, dtype=float))
-    times = sorted_rows.time[sorted_rows.death_rows]
-    deaths = len(times)
-
-    g = _transform_times(times, sorted_rows, transform)
-    g = g - g.mean()
-    scaled = s @ variance * deaths
-    per_covariate = (g @ scaled) ** 2 / (np.diag(variance) * deaths * (g**2).sum())
-    gs = g @ s
-    global_stat = float(gs @ variance @ gs * deaths / (g**2).sum())
-    p = len(names)
-    rows = [
-        {"covariate": name, "chisq": float(stat), "df": 1, "p": float(stats.chi2.sf(stat, 1))}
-        for name, stat in zip(names, per_covariate, strict=True)
-    ]
-    rows.append(
-        {
-            "covariate": "GLOBAL",
-            "chisq": global_stat,
-            "df": p,
-            "p": float(stats.chi2.sf(global_stat, p)),
-        }
-    )
-    return pd.DataFrame(rows)
-
-
-def _transform_times(
-    event_times: np.ndarray, sorted_rows: _risksets.SortedSurvival, transform: TimeTransform
-) -> np.ndarray:
-    """g(t) at the (ascending) death times; "km" is 1 − left-continuous KM from all rows."""
-    if transform == "identity":
-        return event_times.copy()
-    if transform == "log":
-        return np.log(event_times)
-    if transform == "rank":
-        return stats.rankdata(event_times)
-    return _risksets.km_before_deaths(sorted_rows)
 
 
 def harrell_concordance(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.stats.formatting import format_count_pct, format_p, format_stat
 from analytics.stats.response import RateComparison, compare_rate
+from analytics.stats.validation import check_binary
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,11 @@ def compare_resistance(
     *,
     group_order: Sequence[object] | None = None,
 ) -> ResistanceComparison:
-    """Resistance rate per arm from a boolean ``resistant`` column, compared with χ²."""
+    """Resistance rate per arm from a boolean ``resistant`` column, compared with χ².
+
+    ``resistant`` is 0/1 or boolean, missing = not assessed; any other value is a
+    ``ValueError`` naming the column (``validation.check_binary``)."""
+    check_binary(df[resistant], resistant, allow_missing=True)
     arms = (
         tuple(group_order)
         if group_order is not None

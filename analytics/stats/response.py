@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.stats.categorical import ChiSquareResult, compare_proportions
 from analytics.stats.formatting import format_count_pct, format_p, format_stat
+from analytics.stats.validation import check_binary
 
 RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD")
 OBJECTIVE_RESPONSE = ("CR", "PR")
@@ -81,7 +82,11 @@ def compare_rate(
     arms: Sequence[object],
     name: str,
 ) -> RateComparison:
-    """χ² comparison of a boolean per-patient ``outcome`` between ``arms`` (denominator: all)."""
+    """χ² comparison of a boolean per-patient ``outcome`` between ``arms`` (denominator: all).
+
+    ``outcome`` must be 0/1 or boolean with no missing value (a patient without the outcome
+    is 0): anything else is a ``ValueError`` naming it (``validation.check_binary``)."""
+    outcome = pd.Series(check_binary(outcome, name), index=outcome.index)
     events = {arm: int(outcome[df[group] == arm].sum()) for arm in arms}
     totals = {arm: int((df[group] == arm).sum()) for arm in arms}
     chi = compare_proportions([events[a] for a in arms], [totals[a] for a in arms])

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.stats.validation import EVENT_RULE, check_binary, check_survival_frame, check_times
+
 # R's quantile.survfit tolerance: sqrt(.Machine$double.eps).
 R_TOLERANCE = math.sqrt(np.finfo(float).eps)
 
@@ -110,9 +112,15 @@ def kaplan_meier(
     conf_level: float = 0.95,
     group: object = None,
 ) -> KaplanMeierCurve:
-    """Kaplan–Meier estimate with Greenwood variance and log-transformed CI (R default)."""
-    time = np.asarray(durations, dtype=float)
-    event = np.asarray(events, dtype=float).astype(bool)
+    """Kaplan–Meier estimate with Greenwood variance and log-transformed CI (R default).
+
+    ``ValueError`` for a time that is missing, negative or not a number, or an event that is
+    not 0/1/boolean (R's 1/2 coding, text, missing): these arrays have no rows to leave out.
+    """
+    time = check_times(durations, _name(durations, "durations"))
+    event = check_binary(events, _name(events, "events"), rule=EVENT_RULE)
+    if len(time) != len(event):
+        raise ValueError(f"{len(time)} durations but {len(event)} events")
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     # One sort: per distinct time its count and deaths; at risk = rows not yet left.
     times, where, n_total = np.unique(time, return_inverse=True, return_counts=True)
@@ -160,6 +168,10 @@ def kaplan_meier(
         median_upper=median_upper,
         median_reason=reason,
     )
+
+
+def _name(values: object, default: str) -> str:
+    return str(getattr(values, "name", None) or default)
 
 
 def _r_quantile(times: np.ndarray, survival: np.ndarray, p: float) -> float | None:
@@ -211,8 +223,9 @@ def kaplan_meier_by_group(
     group_order: Sequence[object] | None = None,
     conf_level: float = 0.95,
 ) -> KaplanMeierResult:
-    """One Kaplan–Meier curve per group (rows with missing time, event or group left out)."""
-    data = df[[duration, event, group]].dropna()
+    """One Kaplan–Meier curve per group (rows with missing time, event or group left out,
+    as R na.omit; present values are checked as in ``kaplan_meier``)."""
+    data = check_survival_frame(df, duration, event)[[duration, event, group]].dropna()
     curves = []
     for g in _groups(data, group, group_order):
         subset = data[data[group] == g]
@@ -228,7 +241,10 @@ def numbers_at_risk(
     *,
     group_order: Sequence[object] | None = None,
 ) -> pd.DataFrame:
-    """Patients still at risk (follow-up ≥ t) per group at each time, for a KM risk table."""
+    """Patients still at risk (follow-up ≥ t) per group at each time, for a KM risk table.
+    Rows with a missing time or group are left out; a negative or non-numeric time is a
+    ``ValueError``."""
+    check_times(df[duration], duration, allow_missing=True)
     data = df[[duration, group]].dropna()
     groups = _groups(data, group, group_order)
     counts = {
@@ -253,8 +269,10 @@ def logrank(
     dⱼ·n_gj/nⱼ events; the hypergeometric covariance is
     dⱼ(nⱼ − dⱼ)/(nⱼ − 1) · n_gj/nⱼ · (δ_gh − n_hj/nⱼ). As in survdiff, groups with expected 0
     are dropped, the first remaining group is left out, and χ² = (O − E)ᵀ V⁻¹ (O − E).
+    Rows with a missing time, event or group are left out (R na.omit); present values are
+    checked as in ``kaplan_meier``.
     """
-    data = df[[duration, event, group]].dropna()
+    data = check_survival_frame(df, duration, event)[[duration, event, group]].dropna()
     groups = tuple(_groups(data, group, group_order))
     data = data[data[group].isin(groups)]
     time = data[duration].to_numpy(dtype=float)

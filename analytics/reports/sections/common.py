@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analytics.reports.context import COVARIATE_CODING, COVARIATE_LABELS, TREATMENT, ReportContext
+from analytics import covariates
+from analytics.reports.context import TREATMENT, ReportContext
 from analytics.reports.model import Section
 
 ENDPOINTS: dict[str, tuple[str, str, str]] = {
@@ -43,14 +44,12 @@ def covariate_label(ctx: ReportContext, name: str) -> str:
     """The printed name of a model covariate; the arm indicator is named after the arms."""
     if name == TREATMENT:
         return f"{ctx.treatment_arm} (vs {ctx.control_arm})"
-    return COVARIATE_LABELS.get(name, name)
+    return covariates.column_label(name)
 
 
 def covariate_coding(ctx: ReportContext, name: str) -> str:
-    """The coding printed next to a covariate: the run's own record first (provenance)."""
+    """The coding printed next to a covariate (or design column), from the registry."""
     if name == TREATMENT:
         return f"{ctx.treatment_arm} = 1, {ctx.control_arm} = 0"
-    for item in ctx.provenance.get("covariates") or []:
-        if isinstance(item, dict) and item.get("name") == name and item.get("coding"):
-            return str(item["coding"])
-    return COVARIATE_CODING.get(name, "as stored in the dataset")
+    covariate = covariates.for_column(name)
+    return covariate.coding_text if covariate else "as stored in the dataset"

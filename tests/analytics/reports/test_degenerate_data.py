@@ -64,7 +64,7 @@ def test_a_constant_covariate_is_left_out_of_the_cox_model_with_a_footnote(cohor
     section = report.section("cox")
     assert section.available
     footnotes = " ".join(section.table("os_cox").footnotes)
-    assert "male left out of the model: constant" in footnotes
+    assert "Male gender (vs female) left out of the multivariable model: constant" in footnotes
 
 
 def test_three_patients_are_too_few_to_match(cohort):

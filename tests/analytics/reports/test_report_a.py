@@ -84,16 +84,18 @@ def test_cox_hazard_ratios_are_those_of_fit_cox(report_a, cohort, endpoint, dura
     for reported, (_, coefficient) in zip(
         cox.frame.itertuples(index=False), expected.coefficients.iterrows(), strict=True
     ):
-        assert reported[2] == format_estimate_ci(
+        assert reported[4] == format_estimate_ci(
             coefficient["hr"], coefficient["hr_lower"], coefficient["hr_upper"]
         )
-        assert reported[4] == format_p(coefficient["p"])
+        assert reported[5] == format_p(coefficient["p"])
     assert f"events = {expected.events}" in cox.footnotes[0]
 
 
 def test_cox_section_prints_the_covariate_coding_and_ph_test(report_a):
     cox = table(report_a, "cox", "os_cox")
-    assert row(cox, "Covariate", "BCLC stage C")["Coding"] == "C = 1, A/B = 0"
+    assert (
+        row(cox, "Covariate", "BCLC stage C or D (vs 0/A/B)")["Coding"] == "C or D = 1, 0/A/B = 0"
+    )
     ph = table(report_a, "cox", "os_cox_ph")
     assert ph.frame["Covariate"].iloc[-1] == "Global"
     assert {f.key for f in report_a.section("cox").figures} == {"os_forest", "pfs_forest"}
@@ -158,7 +160,9 @@ def test_endpoint_exclusions_are_reported(report_a):
 
 
 def test_methods_state_the_covariate_coding(report_a):
-    assert any("Child-Pugh B: B = 1, A = 0" in sentence for sentence in report_a.methods)
+    assert any(
+        "Child-Pugh B or C (vs A): B or C = 1, A = 0" in sentence for sentence in report_a.methods
+    )
 
 
 def test_as_dict_is_json_ready(report_a):
@@ -174,7 +178,7 @@ def test_options_override_the_cox_covariates(cohort):
         "custom", cohort, sections=["cox"], options={"covariates": ["age", "male"]}
     )
     cox = table(report, "cox", "os_cox")
-    assert cox.frame["Covariate"].tolist()[1:] == ["Age (years)", "Male gender"]
+    assert cox.frame["Covariate"].tolist()[1:] == ["Age (years)", "Male gender (vs female)"]
 
 
 def test_table1_follows_the_cohort_bclc_source(cohort):

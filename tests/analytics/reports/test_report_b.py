@@ -88,6 +88,6 @@ def test_caliper_and_matching_covariates_come_from_the_options(cohort):
     assert table(report, "matching", "matching_balance").frame["Covariate"].tolist() == [
         "Propensity score (logit)",
         "Age (years)",
-        "BCLC stage C",
+        "BCLC stage C or D (vs 0/A/B)",
     ]
     assert report.section("resistance").title == "TACE resistance after 4 cycles"

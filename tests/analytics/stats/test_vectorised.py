@@ -2,8 +2,8 @@
 per-time implementations they replaced (kept here as references) on the R-referenced
 datasets of ``test_cox.py`` / ``test_survival.py`` and on tie-heavy synthetic data.
 
-The references are the code as it was before vectorisation: the PH test on lifelines'
-``compute_residuals(kind="schoenfeld")``, lifelines' ``concordance_index_``, and the loops of
+The references are per-row / per-time loops: the PH test as R survival 3.x's C code
+``zph1.c`` loops over the times, lifelines' ``concordance_index_``, and the loops of
 ``survdiff`` / ``survfit`` over the distinct times.
 """
 
@@ -15,7 +15,8 @@ from lifelines.datasets import load_dd, load_lung, load_regression_dataset, load
 from scipy import stats
 
 from analytics.stats import _risksets
-from analytics.stats.cox import fit_cox, harrell_concordance, schoenfeld_ph_test
+from analytics.stats.cox import fit_cox, harrell_concordance
+from analytics.stats.cox_zph import cox_zph
 from analytics.stats.survival import kaplan_meier, logrank
 
 ROSSI = ("week", "arrest", ["fin", "age", "race", "wexp", "mar", "paro", "prio"])
@@ -59,64 +60,76 @@ def _fitted(case: str):
     return CoxPHFitter().fit(data, duration_col=duration, event_col=event), data, duration, event
 
 
-def _reference_ph_test(fitter, data, duration, event, transform):
-    """The PH test as before: lifelines' Schoenfeld residuals, KM transform by a loop."""
-    residuals = fitter.compute_residuals(data, kind="schoenfeld")
-    variance = fitter.variance_matrix_.loc[residuals.columns, residuals.columns].to_numpy()
-    times = data.loc[residuals.index, duration].to_numpy(dtype=float)
-    order = np.argsort(times, kind="stable")
-    times = times[order]
-    s = residuals.to_numpy()[order]
-    deaths = len(times)
-    all_times, all_events = data[duration].to_numpy(float), data[event].to_numpy(bool)
-    if transform == "identity":
-        g = times.copy()
-    elif transform == "log":
-        g = np.log(times)
-    elif transform == "rank":
-        g = stats.rankdata(times)
-    else:
-        distinct = np.unique(all_times[all_events])
+def _reference_zph(data, duration, event, names, beta, transform):
+    """R survival 3.x ``cox.zph`` as its C code ``zph1.c`` writes it: a loop backwards over
+    the distinct times, Efron slots added one at a time, then the per-covariate and global
+    score tests of ``cox.zph.R``."""
+    time = data[duration].to_numpy(float)
+    died = data[event].to_numpy(bool)
+    x = data[names].to_numpy(float)
+    x = x - x.mean(axis=0)
+    risk = np.exp(x @ beta)
+    p = len(names)
+    if transform == "km":
+        distinct = np.unique(time[died])
         survival = np.cumprod(
-            [1 - np.sum(all_events & (all_times == t)) / np.sum(all_times >= t) for t in distinct]
+            [1 - np.sum(died & (time == t)) / np.sum(time >= t) for t in distinct]
         )
         before = dict(zip(distinct.tolist(), np.r_[1.0, survival[:-1]].tolist(), strict=True))
-        g = 1 - np.array([before[t] for t in times.tolist()])
-    g = g - g.mean()
-    per_covariate = (g @ (s @ variance * deaths)) ** 2 / (np.diag(variance) * deaths * (g**2).sum())
-    gs = g @ s
-    return np.r_[per_covariate, gs @ variance @ gs * deaths / (g**2).sum()]
+        g_all = np.array([1 - before.get(t, np.nan) for t in time.tolist()])
+    elif transform == "rank":
+        g_all = stats.rankdata(time)
+    elif transform == "log":
+        g_all = np.log(time)
+    else:
+        g_all = time.copy()
+    g_all = g_all - np.nanmean(g_all[died])
+    u = np.zeros(2 * p)
+    imat = np.zeros((2 * p, 2 * p))
+    denom, a, cmat = 0.0, np.zeros(p), np.zeros((p, p))
+    for t in np.unique(time)[::-1]:
+        here = time == t
+        censored, dead = here & ~died, here & died
+        denom += risk[censored].sum()
+        a += risk[censored] @ x[censored]
+        cmat += (risk[censored][:, None] * x[censored]).T @ x[censored]
+        m = int(dead.sum())
+        if m == 0:
+            continue
+        gt = g_all[dead][0]
+        d2, a2 = risk[dead].sum(), risk[dead] @ x[dead]
+        c2 = (risk[dead][:, None] * x[dead]).T @ x[dead]
+        u[:p] += x[dead].sum(axis=0)
+        u[p:] += gt * x[dead].sum(axis=0)
+        for _ in range(m):
+            denom += d2 / m
+            a += a2 / m
+            cmat += c2 / m
+            mean = a / denom
+            v = cmat / denom - np.outer(mean, mean)
+            u[:p] -= mean
+            u[p:] -= gt * mean
+            imat += np.block([[v, gt * v], [gt * v, gt * gt * v]])
+    tests = []
+    for j in range(p):
+        kk = [*range(p), p + j]
+        uu = np.r_[np.zeros(p), u[p + j]]
+        tests.append(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+    uu = np.r_[np.zeros(p), u[p:]]
+    return np.r_[tests, uu @ np.linalg.solve(imat, uu)]
 
 
 @pytest.mark.parametrize("transform", ["km", "rank", "log", "identity"])
 @pytest.mark.parametrize("case", sorted(COX_CASES))
-def test_ph_test_equals_the_lifelines_residual_version(case, transform):
+def test_ph_test_equals_the_loop_of_r_zph1(case, transform):
+    """The vectorised score test equals the per-time loop of R's C code on every case,
+    including the tie-heavy one (Efron slots) — R pins are in test_cox.py."""
     fitter, data, duration, event = _fitted(case)
     names = list(fitter.params_.index)
-    new = schoenfeld_ph_test(
-        data,
-        duration,
-        event,
-        names,
-        fitter.params_.to_numpy(),
-        fitter.variance_matrix_.loc[names, names].to_numpy(),
-        transform=transform,
-    )
-    expected = _reference_ph_test(fitter, data, duration, event, transform)
+    beta = fitter.params_.to_numpy()
+    new = cox_zph(data, duration, event, names, beta, transform=transform)
+    expected = _reference_zph(data, duration, event, names, beta, transform)
     np.testing.assert_allclose(new["chisq"].to_numpy(), expected, rtol=1e-8, atol=1e-12)
-
-
-@pytest.mark.parametrize("case", sorted(COX_CASES))
-def test_schoenfeld_residuals_equal_lifelines(case):
-    fitter, data, duration, event = _fitted(case)
-    names = list(fitter.params_.index)
-    rows = _risksets.sort_survival(data[duration].to_numpy(float), data[event].to_numpy(bool))
-    residuals = _risksets.efron_schoenfeld(
-        rows, data[names].to_numpy(float)[rows.order], fitter.params_.to_numpy()
-    )
-    reference = fitter.compute_residuals(data, kind="schoenfeld")
-    index = data.index.to_numpy()[rows.order][rows.death_rows]
-    np.testing.assert_allclose(residuals, reference.loc[index].to_numpy(), rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("case", sorted(COX_CASES))
@@ -150,7 +163,7 @@ def test_fit_cox_reports_the_vectorised_statistics():
     assert result.concordance == pytest.approx(fitter.concordance_index_, abs=1e-12)
     np.testing.assert_allclose(
         result.ph_test["chisq"].to_numpy(),
-        _reference_ph_test(fitter, data, duration, event, "km"),
+        _reference_zph(data, duration, event, covariates, result.coefficients["coef"], "km"),
         rtol=1e-8,
     )
 
@@ -226,8 +239,11 @@ def test_kaplan_meier_table_equals_the_loop_version(case):
 
 @pytest.mark.parametrize("case", sorted(COX_CASES))
 def test_vectorised_fit_equals_lifelines_summary(case):
-    """fit_cox (vectorised Newton–Raphson) against lifelines' CoxPHFitter on the same rows:
-    the numbers fit_cox reported before (summary, LR test)."""
+    """fit_cox (vectorised Newton–Raphson) against lifelines' CoxPHFitter on the same rows,
+    within lifelines' stopping tolerance: fit_cox takes one more Newton step, which moves it
+    onto R's estimate (km5: R coxph coef 2.57355181045, fit_cox 2.5735518104, lifelines
+    2.5735143; regression var1 p: R 0.00277975894930, fit_cox 0.0027797589, lifelines
+    0.0027767508); the R pins are in test_cox.py."""
     df, duration, event, covariates = COX_CASES[case]
     result = fit_cox(df, duration, event, covariates)
     fitter, _, _, _ = _fitted(case)
@@ -243,12 +259,12 @@ def test_vectorised_fit_equals_lifelines_summary(case):
         ("p", "p"),
     ]:
         np.testing.assert_allclose(
-            table[ours].to_numpy(float), summary[theirs].to_numpy(), rtol=1e-9, atol=1e-12
+            table[ours].to_numpy(float), summary[theirs].to_numpy(), rtol=1e-3, atol=1e-5
         )
     lr = fitter.log_likelihood_ratio_test()
-    assert result.lr_statistic == pytest.approx(lr.test_statistic, rel=1e-9)
+    assert result.lr_statistic == pytest.approx(lr.test_statistic, rel=1e-6)
     assert result.lr_df == lr.degrees_freedom
-    assert result.lr_p == pytest.approx(lr.p_value, rel=1e-8, abs=1e-300)
+    assert result.lr_p == pytest.approx(lr.p_value, rel=1e-5, abs=1e-300)
 
 
 def test_null_log_likelihood_is_the_closed_form():
@@ -264,16 +280,16 @@ def test_null_log_likelihood_is_the_closed_form():
     assert fit.log_lik_null == pytest.approx(closed, rel=1e-12)
 
 
-def test_monotone_likelihood_is_left_to_lifelines():
-    """Separation: the vectorised iteration refuses (as lifelines warns) and fit_cox falls
-    back to lifelines, which reports non-convergence as before."""
+def test_monotone_likelihood_is_detected_not_fitted():
+    """Separation: the vectorised iteration refuses (as lifelines warns) and fit_cox names
+    the covariate instead of printing lifelines' last iterate."""
     df = pd.DataFrame({"t": range(1, 9), "e": 1, "x": [1, 1, 1, 1, 0, 0, 0, 0]})
     rows = _risksets.sort_survival(df["t"].to_numpy(float), df["e"].to_numpy(bool))
     with pytest.raises(_risksets.NotConvergedError):
         _risksets.efron_newton_raphson(rows, df[["x"]].to_numpy(float)[rows.order])
-    result = fit_cox(df, "t", "e", ["x"])
+    result = fit_cox(df, "t", "e", ["x"], firth=False)
     assert not result.estimable
-    assert result.reason.startswith("model did not converge")
+    assert result.separation == ("x",)
 
 
 def test_low_variance_covariate_fails_as_with_lifelines():
