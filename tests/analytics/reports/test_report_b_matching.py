@@ -70,7 +70,7 @@ def test_variance_ratios_and_ecdf_statistics_are_shown_before_and_after(two_to_o
     age = row(distribution, "Covariate", "Age (years)")
     assert age["Variance ratio, after"] == format_stat(expected.loc["age", "variance_ratio_after"])
     assert age["eCDF max, before"] == format_stat(expected.loc["age", "ecdf_max_before"])
-    male = row(distribution, "Covariate", "Male gender")
+    male = row(distribution, "Covariate", "Male gender (vs female)")
     assert male["Variance ratio, before"] == ""  # 0/1 covariate: no variance ratio
     assert male["eCDF mean, after"] == format_stat(expected.loc["male", "ecdf_mean_after"])
 
