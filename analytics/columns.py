@@ -16,48 +16,6 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-RESPONSE_RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
-
-
-def studied_line_responses(
-    scans: pd.DataFrame, patient_ids: pd.Series, index_days: np.ndarray, cutoff_day: float
-) -> pd.DataFrame:
-    """Best overall response, first PD and last follow-up scan of the studied line by the cut-off.
-
-    The studied line is ``registry.services.index_series``: the latest baseline scan on or
-    before the index date (else the first baseline) and the follow-ups after it, up to the next
-    baseline (a follow-up on the day of a baseline belongs to that baseline's series). Only
-    follow-ups dated by the cut-off count. ``tests/analytics/test_dataset_endpoints.py`` checks
-    this against the registry's own functions. Returns one row per patient id (index):
-    best_response, first_pd_day, last_scan_day.
-    """
-    index = pd.Series(index_days, index=patient_ids.to_numpy())
-    baselines = scans.loc[scans["is_baseline"], ["patient_id", "day"]]
-    baselines = baselines[baselines["patient_id"].isin(index.index)]
-    before = baselines[baselines["day"] <= baselines["patient_id"].map(index)]
-    governing = (
-        before.groupby("patient_id")["day"]
-        .max()
-        .combine_first(baselines.groupby("patient_id")["day"].min())
-    )
-    later = baselines[baselines["day"] > baselines["patient_id"].map(governing)]
-    following = later.groupby("patient_id")["day"].min()
-    follow_ups = scans.loc[~scans["is_baseline"]]
-    start = follow_ups["patient_id"].map(governing)
-    end = follow_ups["patient_id"].map(following).fillna(np.inf)
-    day = follow_ups["day"]
-    line = follow_ups[(day >= start) & (day < end) & (day <= cutoff_day)]
-    rank = line["response"].map(RESPONSE_RANK)
-    by_patient = line.assign(rank=rank).groupby("patient_id")
-    best = by_patient["rank"].min().map({v: k for k, v in RESPONSE_RANK.items()})
-    first_pd = line[line["response"] == "PD"].groupby("patient_id")["day"].min()
-    result = pd.DataFrame(index=patient_ids.to_numpy())
-    result["best_response"] = best.reindex(result.index).astype(object)
-    result["best_response"] = result["best_response"].where(result["best_response"].notna(), None)
-    result["first_pd_day"] = first_pd.reindex(result.index)
-    result["last_scan_day"] = by_patient["day"].max().reindex(result.index)
-    return result
-
 
 def survival_at_cutoff(
     *,

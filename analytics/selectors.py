@@ -49,11 +49,11 @@ from analytics.columns import (
     _day,
     adverse_events_long,
     dataset_hash,
-    studied_line_responses,
     survival_at_cutoff,
 )
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
+from registry.derivations.response import line_responses, response_rates
 from registry.derivations.survival import DAYS_PER_MONTH
 from registry.models import (
     AdverseEvent,
@@ -433,14 +433,11 @@ def _scans(patients) -> pd.DataFrame:
 def _add_response(
     frame: pd.DataFrame, scans: pd.DataFrame, index_days, cutoff: dt.date, exclusions: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    lines = studied_line_responses(scans, frame["patient_id"], index_days, _day(cutoff))
+    lines, _ = line_responses(scans, frame["patient_id"], index_days, _day(cutoff))
     best = lines["best_response"].to_numpy()
     frame["best_response"] = pd.Series(best, index=frame.index, dtype=object)
     known = pd.notna(best)
-    frame["objective_response"] = np.where(known, np.isin(best, ("CR", "PR")), np.nan)
-    frame["disease_control"] = np.where(known, np.isin(best, ("CR", "PR", "SD")), np.nan)
-    frame["objective_response"] = frame["objective_response"].astype(float)
-    frame["disease_control"] = frame["disease_control"].astype(float)
+    frame["objective_response"], frame["disease_control"] = response_rates(best)
     frame["imaging_progression_date"] = _dates(lines["first_pd_day"].to_numpy())
     missing = int((~known).sum())
     if missing:
@@ -493,7 +490,7 @@ def _add_survival(
         death_day=death_day,
         last_alive_day=known_alive,
         progression_day=progression,
-        last_imaging_day=lines["last_scan_day"].to_numpy(dtype=float),
+        last_imaging_day=lines["last_evaluable_day"].to_numpy(dtype=float),
         cutoff_day=cutoff_day,
     )
     frame["os_months"] = result["os_days"].to_numpy() / DAYS_PER_MONTH

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.arms import TREATMENT_COLUMNS, TreatmentRow, matches, rule_matches
-from analytics.columns import studied_line_responses, survival_at_cutoff
+from analytics.columns import survival_at_cutoff
 from analytics.models import ArmDefinition
 from analytics.selectors import assign_arms
-from registry.derivations.response import best_overall_response
+from registry.derivations.response import line_responses
 from registry.derivations.survival import overall_survival, progression_free_survival
-from registry.services import index_series, response_series
 
 EPOCH = dt.date(1970, 1, 1)
 BASE = dt.date(2023, 1, 1)
@@ -118,41 +116,61 @@ class TestArmRules:
                 assert arm is None
 
 
-class TestStudiedLineResponses:
-    def test_it_agrees_with_the_registry_series(self):
+class TestLineResponses:
+    """``registry.derivations.response.line_responses`` (the one implementation of the studied
+    line's best response, used by the registry's refresh and the dataset) against CRF.md §5
+    read scan by scan: the line is the latest baseline on or before the index date and its
+    follow-ups up to the next baseline; the best response counts up to and including the first
+    PD (RECIST 1.1 §4.4); a patient's answer does not depend on the other patients."""
+
+    def test_it_follows_the_rule_scan_by_scan(self):
         rng = random.Random(7)
         patients, rows = [], []
         for pid in range(1, 400):
             index_date = BASE + dt.timedelta(days=rng.randrange(0, 60))
             scans = []
-            for pk in range(rng.randrange(0, 7)):
+            for _ in range(rng.randrange(0, 7)):
                 day = BASE + dt.timedelta(days=rng.randrange(-120, 600))
                 baseline = rng.random() < 0.3
-                response = "" if baseline else rng.choice(["CR", "PR", "SD", "PD", ""])
-                if baseline and any(s.is_baseline and s.assessment_date == day for s in scans):
+                response = "" if baseline else rng.choice(["CR", "PR", "SD", "PD", "NE", ""])
+                if baseline and any(b and d == day for d, b, _ in scans):
                     continue  # one baseline scan per day (validation)
-                scans.append(
-                    SimpleNamespace(
-                        pk=pk, assessment_date=day, is_baseline=baseline, response=response
-                    )
-                )
+                scans.append((day, baseline, response))
                 rows.append((pid, day_number(day), baseline, response))
             patients.append((pid, index_date, scans))
+        rng.shuffle(rows)
         frame = pd.DataFrame(rows, columns=["patient_id", "day", "is_baseline", "response"])
         ids = pd.Series([p[0] for p in patients])
         index_days = np.array([day_number(p[1]) for p in patients])
-        got = studied_line_responses(frame, ids, index_days, day_number(CUTOFF))
+        got, _ = line_responses(frame, ids, index_days, day_number(CUTOFF))
+        responders = 0
         for pid, index_date, scans in patients:
-            ordered = sorted(scans, key=lambda a: (a.assessment_date, not a.is_baseline, a.pk))
-            studied = index_series(SimpleNamespace(index_date=index_date), response_series(ordered))
-            follow = [a for a in (studied[1] if studied else []) if a.assessment_date <= CUTOFF]
-            best = best_overall_response(a.response for a in follow)
-            first_pd = next((a.assessment_date for a in follow if a.response == "PD"), None)
-            last = follow[-1].assessment_date if follow else None
+            best, first_pd, last = _by_hand(index_date, scans)
             row = got.loc[pid]
             assert row["best_response"] == best, pid
             assert _same(row["first_pd_day"], day_number(first_pd)), pid
-            assert _same(row["last_scan_day"], day_number(last)), pid
+            assert _same(row["last_evaluable_day"], day_number(last)), pid
+            responders += best in ("CR", "PR")
+        assert responders > 20
+
+
+RANK = ["CR", "PR", "SD", "PD", "NE"]
+
+
+def _by_hand(index_date, scans):
+    baselines = sorted(d for d, b, _ in scans if b)
+    if not baselines:
+        return None, None, None
+    before = [d for d in baselines if d <= index_date]
+    start = before[-1] if before else baselines[0]
+    after = [d for d in baselines if d > start]
+    end = after[0] if after else dt.date.max
+    line = sorted((d, r) for d, b, r in scans if not b and start <= d < end and d <= CUTOFF)
+    first_pd = next((d for d, r in line if r == "PD"), None)
+    counted = [r for d, r in line if r in RANK and (first_pd is None or d <= first_pd)]
+    best = min(counted, key=RANK.index) if counted else None
+    last = max((d for d, r in line if r in ("CR", "PR", "SD", "PD")), default=None)
+    return best, first_pd, last
 
 
 def _same(a: float, b: float) -> bool:
