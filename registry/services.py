@@ -23,9 +23,13 @@ from registry.access import Action, can
 from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.refractoriness import (
+    REFRACTORINESS_VERSION,
+    RESISTANCE_SCAN_COLUMNS,
+    SESSION_COLUMNS,
     MarkerValue,
     PostTaceAssessment,
     evaluate_refractoriness,
+    resistance_after_n_cycles,
 )
 from registry.derivations.refractoriness import (
     TaceSession as TaceSessionInput,
@@ -370,6 +374,7 @@ def _derive_lines(patients: list[Patient]) -> None:
         [p.index_date.toordinal() if p.index_date else np.nan for p in patients], dtype=float
     )
     lines, line = line_responses(scans, ids, index_days)
+    _derive_resistance(patients, scans=[(p, a) for p in patients for a in p._scans], ids=ids)
     orr, dcr = response_rates(lines["best_response"].to_numpy())
     assessed = set(line["patient_id"])
     for i, patient in enumerate(patients):
@@ -383,6 +388,50 @@ def _derive_lines(patients: list[Patient]) -> None:
         )
         if patient.pk not in assessed:
             patient.missing_inputs["best_overall_response"] = ["response assessment"]
+
+
+def _derive_resistance(patients: list[Patient], *, scans, ids: pd.Series) -> None:
+    """The stored "progression_after_n_cycles" rule set (N = 3, seed 000), run once per chunk."""
+    sessions = pd.DataFrame(
+        [
+            (p.pk, float((s.start_date - EPOCH).days))
+            for p in patients
+            for s in p.rows_tace_sessions
+        ],
+        columns=SESSION_COLUMNS,
+    )
+    follow_ups = pd.DataFrame(
+        [
+            (
+                p.pk,
+                float((a.assessment_date - EPOCH).days),
+                a.response or "",
+                _new_intrahepatic(a),
+            )
+            for p, a in scans
+            if not a.is_baseline
+        ],
+        columns=RESISTANCE_SCAN_COLUMNS,
+    )
+    results = resistance_after_n_cycles(
+        sessions, follow_ups, ids, n_cycles=STORED_RESISTANCE_CYCLES
+    )
+    for patient, row in zip(patients, results.itertuples(index=False), strict=True):
+        if not patient.tace_refractoriness:
+            continue  # no TACE session: no refractoriness at all
+        when = None if np.isnan(row.day) else EPOCH + dt.timedelta(days=int(row.day))
+        patient.tace_refractoriness[AFTER_N_CYCLES] = _stored_refractoriness(
+            row.status, row.criterion, when, row.reason
+        )
+
+
+def _new_intrahepatic(a: ImagingAssessment) -> bool:
+    return a.new_lesion and a.new_lesion_site in ("intrahepatic", "both", "")
+
+
+EPOCH = dt.date(1970, 1, 1)
+STORED_RESISTANCE_CYCLES = 3  # seed 000; an analysis evaluates its own N
+AFTER_N_CYCLES = "progression_after_n_cycles"
 
 
 DERIVED = (
@@ -525,14 +574,13 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
                 if a.treated_viable_fraction_pct is None
                 else float(a.treated_viable_fraction_pct)
             ),
-            new_intrahepatic_lesion=a.new_lesion
-            and a.new_lesion_site in ("intrahepatic", "both", ""),
+            new_intrahepatic_lesion=_new_intrahepatic(a),
             intrahepatic_lesion_count=a.intrahepatic_lesion_count,
             new_vascular_invasion=a.new_vascular_invasion,
             new_extrahepatic_spread=a.new_lesion and a.new_lesion_site in ("extrahepatic", "both"),
+            is_baseline=a.is_baseline,
         )
         for a in imaging
-        if not a.is_baseline
     ]
     markers = [
         MarkerValue(sample_date=lab.sample_date, afp_ng_ml=float(lab.afp_ng_ml))
@@ -546,23 +594,25 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
             "assessments": assessments,
             "baseline_sum_mm": baseline.target_sum_mm if baseline else None,
         },
-        "progression_after_n_cycles": {
-            "sessions": sessions,
-            "assessments": assessments,
-            "n_cycles": 3,
-        },
     }
+    # progression_after_n_cycles is added per chunk by _derive_lines (a column-wise rule).
     results = {}
     for rule_set, kwargs in inputs.items():
         result = evaluate_refractoriness(rule_set, **kwargs)
-        results[rule_set] = {
-            "status": result.status,
-            "criterion": result.criterion,
-            "date": result.criterion_date.isoformat() if result.criterion_date else None,
-            "version": result.version,
-            "reason": result.reason,
-        }
+        results[rule_set] = _stored_refractoriness(
+            result.status, result.criterion, result.criterion_date, result.reason
+        )
     return results
+
+
+def _stored_refractoriness(status: str, criterion: str, when: dt.date | None, reason: str) -> dict:
+    return {
+        "status": status,
+        "criterion": criterion,
+        "date": when.isoformat() if when else None,
+        "version": REFRACTORINESS_VERSION,
+        "reason": reason,
+    }
 
 
 _LOAD = object()
