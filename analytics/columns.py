@@ -1,11 +1,8 @@
-"""Column-wise endpoint derivations of the analysis dataset: pure pandas/numpy, no ORM.
+"""Column helpers of the analysis dataset: pure pandas/numpy, no ORM.
 
-``analytics.selectors`` fetches the rows and calls these on whole columns of day numbers
-(days since 1970-01-01, NaN when missing) for every patient at once. They evaluate the rules of
-``registry.derivations.survival`` and ``registry.services.index_series``/``response_series``
-column-wise, for speed at 100,000 patients; ``tests/analytics/test_dataset_endpoints.py``
-pins them to those one-patient functions on random histories, so a change to a rule there
-fails here until this follows.
+The endpoint rules themselves (best response, OS, PFS) are not here: they are written once,
+column-wise, in ``registry.derivations`` and called by ``analytics.selectors`` and by every
+registry screen alike.
 """
 
 from __future__ import annotations
@@ -15,67 +12,6 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-
-
-def survival_at_cutoff(
-    *,
-    index_day: np.ndarray,
-    death_day: np.ndarray,
-    last_alive_day: np.ndarray,
-    progression_day: np.ndarray,
-    last_imaging_day: np.ndarray,
-    cutoff_day: float,
-) -> pd.DataFrame:
-    """OS and PFS of ``registry.derivations.survival`` for whole columns of day numbers (NaN:
-    missing); ``tests/analytics/test_dataset_endpoints.py`` checks it against the pure
-    functions row by row. Columns: os_days, os_event, os_reason, pfs_days, pfs_event,
-    pfs_reason (reason: why the time is unknown, else "")."""
-    n = len(index_day)
-    no_index = np.isnan(index_day)
-
-    def finish(end, event, unknown, reason_unknown):
-        before = ~unknown & (end < index_day)
-        days = np.where(unknown | before, np.nan, end - index_day)
-        events = np.where(unknown | before, np.nan, event.astype(float))
-        reason = np.full(n, "", dtype=object)
-        reason[unknown] = reason_unknown[unknown]
-        reason[before] = "end date before the index date"
-        reason[no_index] = "no index date"
-        return days, events, reason
-
-    died = death_day <= cutoff_day  # NaN compares False
-    died_after = death_day > cutoff_day
-    no_follow_up = ~died & ~died_after & np.isnan(last_alive_day)
-    os_end = np.where(
-        died, death_day, np.where(died_after, cutoff_day, np.fmin(last_alive_day, cutoff_day))
-    )
-    os_days, os_event, os_reason = finish(
-        os_end,
-        died,
-        no_index | no_follow_up,
-        np.full(n, "no follow-up after the index date", dtype=object),
-    )
-    seen = [np.where(d <= cutoff_day, d, np.nan) for d in (progression_day, death_day)]
-    event_day = np.fmin(*seen)
-    progressed = ~np.isnan(event_day)
-    no_imaging = ~progressed & np.isnan(last_imaging_day)
-    pfs_end = np.where(progressed, event_day, np.fmin(last_imaging_day, cutoff_day))
-    pfs_days, pfs_event, pfs_reason = finish(
-        pfs_end,
-        progressed,
-        no_index | no_imaging,
-        np.full(n, "no imaging assessment after the index date", dtype=object),
-    )
-    return pd.DataFrame(
-        {
-            "os_days": os_days,
-            "os_event": os_event,
-            "os_reason": os_reason,
-            "pfs_days": pfs_days,
-            "pfs_event": pfs_event,
-            "pfs_reason": pfs_reason,
-        }
-    )
 
 
 def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from analytics.arms import TREATMENT_COLUMNS, TreatmentRow, matches, rule_matches
-from analytics.columns import survival_at_cutoff
 from analytics.models import ArmDefinition
 from analytics.selectors import assign_arms
+from registry.derivations.endpoints import endpoints_at_cutoff
 from registry.derivations.response import line_responses
 from registry.derivations.survival import overall_survival, progression_free_survival
 
@@ -177,50 +177,63 @@ def _same(a: float, b: float) -> bool:
     return (np.isnan(a) and np.isnan(b)) or a == b
 
 
-def test_survival_at_cutoff_agrees_with_the_derivations():
+def test_a_patients_survival_does_not_depend_on_the_other_patients():
+    """``endpoints_at_cutoff`` for 3,000 random histories at once (rows shuffled) gives each
+    patient what ``overall_survival``/``progression_free_survival`` give them alone."""
     rng = random.Random(8)
-    rows = []
-    for _ in range(3000):
+    patients, alive_rows, progression_rows = [], [], []
+    for pid in range(3000):
         index_date = maybe_day(rng, 0, 30, p_missing=0.03)
-        rows.append(
+        alive = [maybe_day(rng, -10, 800, p_missing=0.3) for _ in range(rng.randrange(0, 4))]
+        alive = [d for d in alive if d is not None]
+        progressions = [d for d in (maybe_day(rng, -40, 800, p_missing=0.5),) if d]
+        patients.append(
             {
+                "id": pid,
                 "index": index_date,
                 "death": maybe_day(rng, -10, 800, p_missing=0.5),
-                "alive": maybe_day(rng, -10, 800, p_missing=0.2),
-                "progression": maybe_day(rng, -10, 800, p_missing=0.5),
-                "imaging": maybe_day(rng, -10, 700, p_missing=0.2),
+                "alive": alive,
+                "progressions": progressions,
             }
         )
-    got = survival_at_cutoff(
-        index_day=np.array([day_number(r["index"]) for r in rows]),
-        death_day=np.array([day_number(r["death"]) for r in rows]),
-        last_alive_day=np.array([day_number(r["alive"]) for r in rows]),
-        progression_day=np.array([day_number(r["progression"]) for r in rows]),
-        last_imaging_day=np.array([day_number(r["imaging"]) for r in rows]),
+        alive_rows += [(pid, day_number(d)) for d in alive]
+        progression_rows += [(pid, day_number(d)) for d in progressions]
+    rng.shuffle(alive_rows)
+    ids = pd.Series([p["id"] for p in patients])
+    got = endpoints_at_cutoff(
+        patient_ids=ids,
+        index_days=np.array([day_number(p["index"]) for p in patients]),
+        death_days=np.array([day_number(p["death"]) for p in patients]),
+        scans=pd.DataFrame(columns=["patient_id", "day", "is_baseline", "response"]).astype(
+            {"day": float, "is_baseline": bool}
+        ),
+        alive=pd.DataFrame(alive_rows, columns=["patient_id", "day"]),
+        progression_events=pd.DataFrame(progression_rows, columns=["patient_id", "day"]),
         cutoff_day=day_number(CUTOFF),
     )
     events = {"os": 0, "pfs": 0}
-    for r, (_, g) in zip(rows, got.iterrows(), strict=True):
+    for p in patients:
+        g = got.loc[p["id"]]
         os = overall_survival(
-            index_date=r["index"],
-            death_date=r["death"],
-            last_known_alive_date=r["alive"],
+            index_date=p["index"],
+            death_date=p["death"],
+            known_alive_dates=p["alive"],
             cutoff_date=CUTOFF,
         )
         pfs = progression_free_survival(
-            index_date=r["index"],
-            progression_date=r["progression"],
-            death_date=r["death"],
-            last_adequate_imaging_date=r["imaging"],
+            index_date=p["index"],
+            progression_dates=p["progressions"],
+            death_date=p["death"],
+            last_adequate_imaging_date=None,
             cutoff_date=CUTOFF,
         )
         for name, expected in (("os", os), ("pfs", pfs)):
             if expected.time_days is None:
-                assert np.isnan(g[f"{name}_days"]), r
-                assert g[f"{name}_reason"], r
+                assert np.isnan(g[f"{name}_days"]), p
+                assert g[f"{name}_reason"] == expected.censor_reason, p
             else:
-                assert g[f"{name}_days"] == expected.time_days, r
-                assert g[f"{name}_event"] == float(expected.event), r
+                assert g[f"{name}_days"] == expected.time_days, p
+                assert g[f"{name}_event"] == float(expected.event), p
                 events[name] += expected.event
     assert events["os"] > 100
     assert events["pfs"] > 100
