@@ -1,11 +1,8 @@
-"""Column-wise endpoint derivations of the analysis dataset: pure pandas/numpy, no ORM.
+"""Column helpers of the analysis dataset: pure pandas/numpy, no ORM.
 
-``analytics.selectors`` fetches the rows and calls these on whole columns of day numbers
-(days since 1970-01-01, NaN when missing) for every patient at once. They evaluate the rules of
-``registry.derivations.survival`` and ``registry.services.index_series``/``response_series``
-column-wise, for speed at 100,000 patients; ``tests/analytics/test_dataset_endpoints.py``
-pins them to those one-patient functions on random histories, so a change to a rule there
-fails here until this follows.
+The endpoint rules themselves (best response, OS, PFS) are not here: they are written once,
+column-wise, in ``registry.derivations`` and called by ``analytics.selectors`` and by every
+registry screen alike.
 """
 
 from __future__ import annotations
@@ -15,109 +12,6 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-
-RESPONSE_RANK = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
-
-
-def studied_line_responses(
-    scans: pd.DataFrame, patient_ids: pd.Series, index_days: np.ndarray, cutoff_day: float
-) -> pd.DataFrame:
-    """Best overall response, first PD and last follow-up scan of the studied line by the cut-off.
-
-    The studied line is ``registry.services.index_series``: the latest baseline scan on or
-    before the index date (else the first baseline) and the follow-ups after it, up to the next
-    baseline (a follow-up on the day of a baseline belongs to that baseline's series). Only
-    follow-ups dated by the cut-off count. ``tests/analytics/test_dataset_endpoints.py`` checks
-    this against the registry's own functions. Returns one row per patient id (index):
-    best_response, first_pd_day, last_scan_day.
-    """
-    index = pd.Series(index_days, index=patient_ids.to_numpy())
-    baselines = scans.loc[scans["is_baseline"], ["patient_id", "day"]]
-    baselines = baselines[baselines["patient_id"].isin(index.index)]
-    before = baselines[baselines["day"] <= baselines["patient_id"].map(index)]
-    governing = (
-        before.groupby("patient_id")["day"]
-        .max()
-        .combine_first(baselines.groupby("patient_id")["day"].min())
-    )
-    later = baselines[baselines["day"] > baselines["patient_id"].map(governing)]
-    following = later.groupby("patient_id")["day"].min()
-    follow_ups = scans.loc[~scans["is_baseline"]]
-    start = follow_ups["patient_id"].map(governing)
-    end = follow_ups["patient_id"].map(following).fillna(np.inf)
-    day = follow_ups["day"]
-    line = follow_ups[(day >= start) & (day < end) & (day <= cutoff_day)]
-    rank = line["response"].map(RESPONSE_RANK)
-    by_patient = line.assign(rank=rank).groupby("patient_id")
-    best = by_patient["rank"].min().map({v: k for k, v in RESPONSE_RANK.items()})
-    first_pd = line[line["response"] == "PD"].groupby("patient_id")["day"].min()
-    result = pd.DataFrame(index=patient_ids.to_numpy())
-    result["best_response"] = best.reindex(result.index).astype(object)
-    result["best_response"] = result["best_response"].where(result["best_response"].notna(), None)
-    result["first_pd_day"] = first_pd.reindex(result.index)
-    result["last_scan_day"] = by_patient["day"].max().reindex(result.index)
-    return result
-
-
-def survival_at_cutoff(
-    *,
-    index_day: np.ndarray,
-    death_day: np.ndarray,
-    last_alive_day: np.ndarray,
-    progression_day: np.ndarray,
-    last_imaging_day: np.ndarray,
-    cutoff_day: float,
-) -> pd.DataFrame:
-    """OS and PFS of ``registry.derivations.survival`` for whole columns of day numbers (NaN:
-    missing); ``tests/analytics/test_dataset_endpoints.py`` checks it against the pure
-    functions row by row. Columns: os_days, os_event, os_reason, pfs_days, pfs_event,
-    pfs_reason (reason: why the time is unknown, else "")."""
-    n = len(index_day)
-    no_index = np.isnan(index_day)
-
-    def finish(end, event, unknown, reason_unknown):
-        before = ~unknown & (end < index_day)
-        days = np.where(unknown | before, np.nan, end - index_day)
-        events = np.where(unknown | before, np.nan, event.astype(float))
-        reason = np.full(n, "", dtype=object)
-        reason[unknown] = reason_unknown[unknown]
-        reason[before] = "end date before the index date"
-        reason[no_index] = "no index date"
-        return days, events, reason
-
-    died = death_day <= cutoff_day  # NaN compares False
-    died_after = death_day > cutoff_day
-    no_follow_up = ~died & ~died_after & np.isnan(last_alive_day)
-    os_end = np.where(
-        died, death_day, np.where(died_after, cutoff_day, np.fmin(last_alive_day, cutoff_day))
-    )
-    os_days, os_event, os_reason = finish(
-        os_end,
-        died,
-        no_index | no_follow_up,
-        np.full(n, "no follow-up after the index date", dtype=object),
-    )
-    seen = [np.where(d <= cutoff_day, d, np.nan) for d in (progression_day, death_day)]
-    event_day = np.fmin(*seen)
-    progressed = ~np.isnan(event_day)
-    no_imaging = ~progressed & np.isnan(last_imaging_day)
-    pfs_end = np.where(progressed, event_day, np.fmin(last_imaging_day, cutoff_day))
-    pfs_days, pfs_event, pfs_reason = finish(
-        pfs_end,
-        progressed,
-        no_index | no_imaging,
-        np.full(n, "no imaging assessment after the index date", dtype=object),
-    )
-    return pd.DataFrame(
-        {
-            "os_days": os_days,
-            "os_event": os_event,
-            "os_reason": os_reason,
-            "pfs_days": pfs_days,
-            "pfs_event": pfs_event,
-            "pfs_reason": pfs_reason,
-        }
-    )
 
 
 def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,10 @@
 
 ``build_analysis_dataset`` reads what the user may ANALYSE (``registry.access``), applies the
 cohort definition, assigns each patient to one of two arms with the (column-wise) arm rules of
-``analytics.arms`` and derives the endpoints at the cohort's data cut-off with the pure
-derivations of ``registry.derivations.survival`` — evaluated column-wise with pandas/numpy
-for all patients at once (``analytics.columns``) and pinned to those one-patient functions by
-``tests/analytics/test_dataset_endpoints.py``. It issues the same seven queries for five
+``analytics.arms`` and derives the endpoints at the cohort's data cut-off with the one
+column-wise derivation every registry screen, export and API answer also uses
+(``registry.derivations.endpoints.endpoints_at_cutoff``, fed by ``registry.endpoints.
+endpoint_rows``), for all patients at once. It issues the same seven queries for five
 patients or a hundred thousand: every table is read once, filtered by a sub-query on the
 visible patients (never by a list of ids, which SQLite caps and which grows the SQL).
 
@@ -13,10 +13,10 @@ Identifying data never enters the dataset: the site's own patient reference is n
 at all (``IDENTIFYING_COLUMNS`` is checked against the frame before it is returned).
 
 What happens after the cut-off is not seen: treatments, imaging, progression events, adverse
-events and deaths dated after it are ignored (a death after the cut-off means alive at it).
-The response columns describe the treatment line being studied (``registry.services.
-index_series``): they are recomputed from the registry's per-assessment responses of that
-line dated by the cut-off.
+events, contacts and deaths dated after it are ignored (CRF.md §8: censoring falls on the last
+date known alive on or before the cut-off). The response columns describe the treatment line
+being studied (``registry.derivations.response.line_responses``), from the registry's
+per-assessment responses of that line dated by the cut-off.
 """
 
 from __future__ import annotations
@@ -27,15 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import (
     CharField,
     F,
     FloatField,
-    Func,
-    IntegerField,
-    Max,
     QuerySet,
     TextField,
     Value,
@@ -49,26 +44,25 @@ from analytics.columns import (
     _day,
     adverse_events_long,
     dataset_hash,
-    studied_line_responses,
-    survival_at_cutoff,
 )
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
+from registry.derivations.endpoints import endpoints_at_cutoff
 from registry.derivations.survival import DAYS_PER_MONTH
+from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows
+from registry.frames import EpochDays
+from registry.frames import fetch_frame as _fetch
+from registry.frames import rows_of as _of
 from registry.models import (
     AdverseEvent,
-    FollowUp,
     HaicCycle,
-    ImagingAssessment,
     LocalProcedure,
     Patient,
-    ProgressionEvent,
     RadiotherapyCourse,
     SystemicTherapy,
     TaceSession,
 )
 
-REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
 
 # Patient columns: ORM path -> dataset column. Decimals are cast to float in SQL so that the
@@ -198,9 +192,7 @@ def build_analysis_dataset(
     frame["tace_sessions"] = frame["patient_id"].map(tace).fillna(0).astype(int)
     exclusions: dict[str, dict[str, int]] = {}
     index_days = frame["index_day"].to_numpy(dtype=float)
-    scans = _scans(patients)
-    frame, lines = _add_response(frame, scans, index_days, cutoff, exclusions)
-    frame = _add_survival(frame, patients, scans, lines, index_days, cutoff, exclusions)
+    frame = _add_endpoints(frame, patients, index_days, cutoff, exclusions)
     frame = _add_adverse_events(frame, patients, index_days, cutoff)
     frame = _derive_covariates(frame, cohort)
     frame = _ordered(frame)
@@ -217,60 +209,6 @@ def visible_patients(user) -> QuerySet[Patient]:
     visible = site_ids_for(user, Action.ANALYSE)
     patients = Patient.objects.all()
     return patients if visible is None else patients.filter(site_id__in=visible)
-
-
-class EpochDays(Func):
-    """Days since 1970-01-01 of a date, computed by the database (NULL stays NULL).
-
-    Day numbers are what the selector compares and subtracts; getting them from the database
-    spares converting a Python date object per cell (most of the client's time otherwise).
-    """
-
-    output_field = IntegerField()
-
-    def as_sql(self, compiler, connection, **extra):  # PostgreSQL: date - date is an integer
-        return super().as_sql(
-            compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
-            **extra,
-        )
-
-
-def _fetch(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
-    """The rows of a ``values_list`` queryset as a DataFrame with ``columns``, in one query.
-
-    The queryset's SQL is run on a plain cursor: the database driver's own values, without the
-    ORM's per-cell Python converters (on 100,000 patients that is most of the time). Dates
-    are fetched as day numbers (``EpochDays``) and booleans may arrive as 0/1 (SQLite): every
-    caller passes flags through ``pd.to_numeric``. The query is logged as usual.
-    """
-    try:
-        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    except EmptyResultSet:  # e.g. ``site_id IN ()``: no visible site, so no rows and no query
-        rows = []
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-    if not rows:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
-
-
-def _of(model, patients: QuerySet[Patient]) -> QuerySet:
-    """Rows of a child table belonging to the visible patients, as a sub-query (no id list).
-
-    When every patient is visible the filter is left out: it would only add a semi-join.
-    """
-    if not patients.query.where:
-        return model.objects.all()
-    return model.objects.filter(patient__in=patients)
 
 
 def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
@@ -417,90 +355,37 @@ def assign_arms(
 # --- response, survival, adverse events ------------------------------------------------------
 
 
-def _scans(patients) -> pd.DataFrame:
-    rows = (
-        _of(ImagingAssessment, patients)
-        .annotate(_day=EpochDays("assessment_date"))
-        .values_list("patient_id", "_day", "is_baseline", "response")
-        .order_by()
-    )
-    scans = _fetch(rows, ["patient_id", "day", "is_baseline", "response"])
-    scans["day"] = pd.to_numeric(scans["day"], errors="coerce").astype(float)
-    scans["is_baseline"] = scans["is_baseline"].astype(bool)
-    return scans
-
-
-def _add_response(
-    frame: pd.DataFrame, scans: pd.DataFrame, index_days, cutoff: dt.date, exclusions: dict
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    lines = studied_line_responses(scans, frame["patient_id"], index_days, _day(cutoff))
-    best = lines["best_response"].to_numpy()
-    frame["best_response"] = pd.Series(best, index=frame.index, dtype=object)
-    known = pd.notna(best)
-    frame["objective_response"] = np.where(known, np.isin(best, ("CR", "PR")), np.nan)
-    frame["disease_control"] = np.where(known, np.isin(best, ("CR", "PR", "SD")), np.nan)
-    frame["objective_response"] = frame["objective_response"].astype(float)
-    frame["disease_control"] = frame["disease_control"].astype(float)
-    frame["imaging_progression_date"] = _dates(lines["first_pd_day"].to_numpy())
-    missing = int((~known).sum())
-    if missing:
-        exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
-    return frame, lines
-
-
-def _add_survival(
-    frame: pd.DataFrame,
-    patients,
-    scans: pd.DataFrame,
-    lines: pd.DataFrame,
-    index_days: np.ndarray,
-    cutoff: dt.date,
-    exclusions: dict,
+def _add_endpoints(
+    frame: pd.DataFrame, patients, index_days: np.ndarray, cutoff: dt.date, exclusions: dict
 ) -> pd.DataFrame:
-    """OS and PFS time (months) and event at the cut-off."""
-    ids = frame["patient_id"]
-    last_alive = _fetch(
-        _of(FollowUp, patients)
-        .filter(vital_status="alive")
-        .values("patient_id")
-        .annotate(d=EpochDays(Max("contact_date")))
-        .values_list("patient_id", "d")
-        .order_by(),
-        ["patient_id", "d"],
-    )
-    days = pd.to_numeric(last_alive["d"], errors="coerce").astype(float)
-    alive_day = ids.map(pd.Series(days.to_numpy(), index=last_alive["patient_id"]))
-    # Any scan is a day the patient was known alive, also one after the cut-off.
-    scan_day = ids.map(scans.groupby("patient_id")["day"].max())
-    known_alive = np.fmax(alive_day.to_numpy(dtype=float), scan_day.to_numpy(dtype=float))
-    events = _fetch(
-        _of(ProgressionEvent, patients)
-        .filter(event_date__lte=cutoff)
-        .annotate(_day=EpochDays("event_date"))
-        .values_list("patient_id", "_day")
-        .order_by(),
-        ["patient_id", "day"],
-    )
-    events["day"] = pd.to_numeric(events["day"], errors="coerce").astype(float)
-    index = pd.Series(index_days, index=ids.to_numpy())
-    events = events[events["day"] >= events["patient_id"].map(index)]
-    recorded = ids.map(events.groupby("patient_id")["day"].min()).to_numpy(dtype=float)
-    progression = np.fmin(recorded, lines["first_pd_day"].to_numpy(dtype=float))
+    """Best response, ORR/DCR, progression, OS and PFS at the cut-off: the rows every path
+    reads (``registry.endpoints.endpoint_rows``) through the one derivation
+    (``registry.derivations.endpoints.endpoints_at_cutoff``), for all patients at once."""
+    rows = endpoint_rows(patients, cutoff)
     cutoff_day = _day(cutoff)
     death_day = frame["death_day"].to_numpy(dtype=float)
-    result = survival_at_cutoff(
-        index_day=index_days,
-        death_day=death_day,
-        last_alive_day=known_alive,
-        progression_day=progression,
-        last_imaging_day=lines["last_scan_day"].to_numpy(dtype=float),
+    result = endpoints_at_cutoff(
+        patient_ids=frame["patient_id"],
+        index_days=index_days,
+        death_days=death_day,
+        scans=rows.scans,
+        alive=rows.alive,
+        progression_events=rows.progression_events,
         cutoff_day=cutoff_day,
     )
+    best = result["best_response"].to_numpy()
+    frame["best_response"] = pd.Series(best, index=frame.index, dtype=object)
+    frame["objective_response"] = result["objective_response"].to_numpy()
+    frame["disease_control"] = result["disease_control"].to_numpy()
+    frame["imaging_progression_date"] = _dates(result["imaging_progression_day"].to_numpy())
+    missing = int(pd.isna(best).sum())
+    if missing:
+        exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
     frame["os_months"] = result["os_days"].to_numpy() / DAYS_PER_MONTH
     frame["os_event"] = result["os_event"].to_numpy()
     frame["pfs_months"] = result["pfs_days"].to_numpy() / DAYS_PER_MONTH
     frame["pfs_event"] = result["pfs_event"].to_numpy()
-    frame["progression_date"] = _dates(np.where(progression <= cutoff_day, progression, np.nan))
+    frame["progression_date"] = _dates(result["progression_day"].to_numpy())
     # A death after the cut-off is not seen.
     seen = death_day <= cutoff_day
     frame["death_date"] = frame["death_date"].where(seen, None)

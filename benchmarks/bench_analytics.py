@@ -294,9 +294,9 @@ def _scans(m, patient, plan: dict) -> list:
         new_lesion = plan["new_lesion"] and position == 1
         results = derive_responses(
             criteria="mrecist",
-            baseline_sum_mm=baseline_sum,
+            baseline_lesions_mm={1: baseline_sum},
             assessments=[
-                AssessmentInput(day, total, new_lesion and i == 0, False)
+                AssessmentInput(day, {1: total}, new_lesion and i == 0, False)
                 for i, (day, total) in enumerate(follow_ups)
             ],
         )

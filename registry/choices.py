@@ -187,6 +187,7 @@ class Response(models.TextChoices):
     PR = "PR", "Partial response"
     SD = "SD", "Stable disease"
     PD = "PD", "Progressive disease"
+    NE = "NE", "Not evaluable"
 
 
 class NewLesionSite(models.TextChoices):

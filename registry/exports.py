@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import models
 
 from registry.access import Action, patients_for
+from registry.endpoints import cutoff_in_force, endpoint_values, patient_endpoints
 from registry.imports.sections import Column, column_from_field, sections
 from registry.imports.workbook import DICTIONARY_HEADER, csv_bytes, xlsx_bytes, zip_bytes
 from registry.models import LesionMeasurement, Patient
@@ -175,6 +176,18 @@ FLAT_SUMMARY = [
     "refractory_seed002_operational",
     "refractory_progression_after_n_cycles",
 ]
+# Endpoints at the cut-off in force (registry.endpoints: the function every path uses).
+FLAT_ENDPOINTS = {
+    "endpoints_cutoff_date": "cutoff_date",
+    "best_response_at_cutoff": "best_response",
+    "objective_response_at_cutoff": "objective_response",
+    "disease_control_at_cutoff": "disease_control",
+    "progression_date_at_cutoff": "progression_date",
+    "os_months": "os_months",
+    "os_event": "os_event",
+    "pfs_months": "pfs_months",
+    "pfs_event": "pfs_event",
+}
 
 
 def flat_header() -> list[str]:
@@ -183,17 +196,20 @@ def flat_header() -> list[str]:
         + [f"baseline_lab_{n}" for n in FLAT_LAB]
         + [f"tumour_{n}" for n in FLAT_TUMOUR]
         + FLAT_SUMMARY
+        + list(FLAT_ENDPOINTS)
     )
 
 
 def flat_table(user) -> tuple[list[str], list[list]]:
     """One row per patient: enrolment, derived scores, baseline labs and tumour, a treatment
     and outcome summary."""
+    exported = patients_for(user, Action.EXPORT)
     patients = list(
-        patients_for(user, Action.EXPORT)
-        .select_related("site", "baseline_lab", "tumour_assessment", "death")
-        .order_by("study_id")
+        exported.select_related("site", "baseline_lab", "tumour_assessment", "death").order_by(
+            "study_id"
+        )
     )
+    endpoints = patient_endpoints(exported, cutoff_in_force()[0])
     ids = [p.pk for p in patients]
     summary: dict[int, dict] = defaultdict(dict)
     _summarise(summary, ids)
@@ -214,6 +230,8 @@ def flat_table(user) -> tuple[list[str], list[list]]:
             result = (patient.tace_refractoriness or {}).get(rule_set) or {}
             facts[f"refractory_{rule_set}"] = result.get("status")
         row += [_value(facts.get(name)) for name in FLAT_SUMMARY]
+        values = endpoint_values(endpoints.loc[patient.pk])
+        row += [_value(values[name]) for name in FLAT_ENDPOINTS.values()]
         rows.append(row)
     return flat_header(), rows
 

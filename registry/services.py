@@ -6,10 +6,13 @@ audit trail, and recomputes the patient's derived values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import numpy as np
+import pandas as pd
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Exists, F, OuterRef
@@ -20,20 +23,25 @@ from registry.access import Action, can
 from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.refractoriness import (
+    REFRACTORINESS_VERSION,
+    RESISTANCE_SCAN_COLUMNS,
+    SESSION_COLUMNS,
     MarkerValue,
     PostTaceAssessment,
     evaluate_refractoriness,
+    resistance_after_n_cycles,
 )
 from registry.derivations.refractoriness import (
     TaceSession as TaceSessionInput,
 )
 from registry.derivations.response import (
     RESPONSE_VERSION,
+    SCAN_COLUMNS,
     AssessmentInput,
-    best_overall_response,
     derive_responses,
-    disease_control,
-    objective_response,
+    line_responses,
+    response_rates,
+    target_sum,
 )
 from registry.derivations.tumour import up_to_seven
 from registry.derived_rows import TREATMENT_RELATIONS, HeldRows, patients_with_rows
@@ -213,6 +221,7 @@ def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
         stale, new = _flag_changes(patient, patient._findings)
         stale_flags += stale
         new_flags += new
+    _derive_lines(patients)
     _write_fields(Patient, patients, DERIVED)
     _write_fields(ImagingAssessment, changed_scans, SCAN_DERIVED)
     if stale_flags:
@@ -323,17 +332,7 @@ def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
     )
 
     imaging, changed_scans = _refresh_responses(patient)
-    studied = index_series(patient, response_series(imaging))
-    follow_ups = studied[1] if studied else []
-    responses = [a.response or None for a in follow_ups]
-    patient.best_overall_response = best_overall_response(responses) or ""
-    patient.objective_response = objective_response(patient.best_overall_response or None)
-    patient.disease_control = disease_control(patient.best_overall_response or None)
-    patient.first_progression_date = next(
-        (a.assessment_date for a in follow_ups if a.response == c.Response.PD), None
-    )
-    if not responses:
-        missing["best_overall_response"] = ["response assessment"]
+    patient._scans = imaging  # for the line's best response, derived per chunk
     patient.tace_refractoriness = _refractoriness(patient, labs, imaging)
     patient.derivation_versions = {
         **(baseline.derivation_versions if baseline else {}),
@@ -359,6 +358,80 @@ def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
     )
     patient._findings = findings
     return changed_scans
+
+
+def _derive_lines(patients: list[Patient]) -> None:
+    """Best overall response, ORR/DCR and first progression of each patient's studied line:
+    the column-wise rule of ``registry.derivations.response`` run once for the chunk."""
+    rows = [
+        (p.pk, float(a.assessment_date.toordinal()), a.is_baseline, a.response or "")
+        for p in patients
+        for a in p._scans
+    ]
+    scans = pd.DataFrame(rows, columns=SCAN_COLUMNS)
+    ids = pd.Series([p.pk for p in patients], dtype="int64")
+    index_days = np.array(
+        [p.index_date.toordinal() if p.index_date else np.nan for p in patients], dtype=float
+    )
+    lines, line = line_responses(scans, ids, index_days)
+    _derive_resistance(patients, scans=[(p, a) for p in patients for a in p._scans], ids=ids)
+    orr, dcr = response_rates(lines["best_response"].to_numpy())
+    assessed = set(line["patient_id"])
+    for i, patient in enumerate(patients):
+        best = lines["best_response"].iloc[i]
+        first_pd = lines["first_pd_day"].iloc[i]
+        patient.best_overall_response = best or ""
+        patient.objective_response = None if np.isnan(orr[i]) else bool(orr[i])
+        patient.disease_control = None if np.isnan(dcr[i]) else bool(dcr[i])
+        patient.first_progression_date = (
+            None if np.isnan(first_pd) else dt.date.fromordinal(int(first_pd))
+        )
+        if patient.pk not in assessed:
+            patient.missing_inputs["best_overall_response"] = ["response assessment"]
+
+
+def _derive_resistance(patients: list[Patient], *, scans, ids: pd.Series) -> None:
+    """The stored "progression_after_n_cycles" rule set (N = 3, seed 000), run once per chunk."""
+    sessions = pd.DataFrame(
+        [
+            (p.pk, float((s.start_date - EPOCH).days))
+            for p in patients
+            for s in p.rows_tace_sessions
+        ],
+        columns=SESSION_COLUMNS,
+    )
+    follow_ups = pd.DataFrame(
+        [
+            (
+                p.pk,
+                float((a.assessment_date - EPOCH).days),
+                a.response or "",
+                _new_intrahepatic(a),
+            )
+            for p, a in scans
+            if not a.is_baseline
+        ],
+        columns=RESISTANCE_SCAN_COLUMNS,
+    )
+    results = resistance_after_n_cycles(
+        sessions, follow_ups, ids, n_cycles=STORED_RESISTANCE_CYCLES
+    )
+    for patient, row in zip(patients, results.itertuples(index=False), strict=True):
+        if not patient.tace_refractoriness:
+            continue  # no TACE session: no refractoriness at all
+        when = None if np.isnan(row.day) else EPOCH + dt.timedelta(days=int(row.day))
+        patient.tace_refractoriness[AFTER_N_CYCLES] = _stored_refractoriness(
+            row.status, row.criterion, when, row.reason
+        )
+
+
+def _new_intrahepatic(a: ImagingAssessment) -> bool:
+    return a.new_lesion and a.new_lesion_site in ("intrahepatic", "both", "")
+
+
+EPOCH = dt.date(1970, 1, 1)
+STORED_RESISTANCE_CYCLES = 3  # seed 000; an analysis evaluates its own N
+AFTER_N_CYCLES = "progression_after_n_cycles"
 
 
 DERIVED = (
@@ -408,17 +481,6 @@ def response_series(
     return series
 
 
-def index_series(patient: Patient, series):
-    """The series of the studied treatment line: the latest baseline on or before the index date."""
-    with_baseline = [s for s in series if s[0] is not None]
-    if not with_baseline:
-        return None
-    if patient.index_date is None:
-        return with_baseline[-1]
-    before = [s for s in with_baseline if s[0].assessment_date <= patient.index_date]
-    return before[-1] if before else with_baseline[0]
-
-
 def _refresh_responses(
     patient: Patient,
 ) -> tuple[list[ImagingAssessment], list[ImagingAssessment]]:
@@ -429,18 +491,21 @@ def _refresh_responses(
         key=lambda a: (a.assessment_date, not a.is_baseline, a.pk),
     )
     before = {a.pk: _scan_values(a) for a in assessments}
-    for assessment in assessments:
-        values = [float(m.diameter_mm) for m in assessment.rows_measurements]
-        assessment.target_sum_mm = sum(values) if values else None
+    lesions = {
+        a.pk: {m.lesion_number: float(m.diameter_mm) for m in a.rows_measurements}
+        for a in assessments
+    }
     for baseline, follow_ups in response_series(assessments):
         criteria = baseline.criteria if baseline else c.ResponseCriteria.MRECIST
+        if baseline is not None:
+            baseline.target_sum_mm = target_sum(lesions[baseline.pk])
         results = derive_responses(
             criteria=criteria,
-            baseline_sum_mm=baseline.target_sum_mm if baseline else None,
+            baseline_lesions_mm=lesions[baseline.pk] if baseline else None,
             assessments=[
                 AssessmentInput(
                     assessment_date=a.assessment_date,
-                    target_sum_mm=a.target_sum_mm,
+                    target_lesions_mm=lesions[a.pk],
                     new_lesion=a.new_lesion,
                     non_target_progression=a.non_target_progression,
                 )
@@ -449,6 +514,8 @@ def _refresh_responses(
         )
         # derive_responses keeps the given order, which is already by date.
         for assessment, result in zip(follow_ups, results, strict=True):
+            # A scan that does not measure every baseline target lesion has no target sum.
+            assessment.target_sum_mm = result.target_sum_mm
             assessment.response = result.response or ""
             assessment.response_reason = (result.reason or "")[:300]
             assessment.nadir_before_mm = result.nadir_before_mm
@@ -507,14 +574,13 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
                 if a.treated_viable_fraction_pct is None
                 else float(a.treated_viable_fraction_pct)
             ),
-            new_intrahepatic_lesion=a.new_lesion
-            and a.new_lesion_site in ("intrahepatic", "both", ""),
+            new_intrahepatic_lesion=_new_intrahepatic(a),
             intrahepatic_lesion_count=a.intrahepatic_lesion_count,
             new_vascular_invasion=a.new_vascular_invasion,
             new_extrahepatic_spread=a.new_lesion and a.new_lesion_site in ("extrahepatic", "both"),
+            is_baseline=a.is_baseline,
         )
         for a in imaging
-        if not a.is_baseline
     ]
     markers = [
         MarkerValue(sample_date=lab.sample_date, afp_ng_ml=float(lab.afp_ng_ml))
@@ -528,23 +594,25 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
             "assessments": assessments,
             "baseline_sum_mm": baseline.target_sum_mm if baseline else None,
         },
-        "progression_after_n_cycles": {
-            "sessions": sessions,
-            "assessments": assessments,
-            "n_cycles": 3,
-        },
     }
+    # progression_after_n_cycles is added per chunk by _derive_lines (a column-wise rule).
     results = {}
     for rule_set, kwargs in inputs.items():
         result = evaluate_refractoriness(rule_set, **kwargs)
-        results[rule_set] = {
-            "status": result.status,
-            "criterion": result.criterion,
-            "date": result.criterion_date.isoformat() if result.criterion_date else None,
-            "version": result.version,
-            "reason": result.reason,
-        }
+        results[rule_set] = _stored_refractoriness(
+            result.status, result.criterion, result.criterion_date, result.reason
+        )
     return results
+
+
+def _stored_refractoriness(status: str, criterion: str, when: dt.date | None, reason: str) -> dict:
+    return {
+        "status": status,
+        "criterion": criterion,
+        "date": when.isoformat() if when else None,
+        "version": REFRACTORINESS_VERSION,
+        "reason": reason,
+    }
 
 
 _LOAD = object()

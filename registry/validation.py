@@ -39,6 +39,8 @@ class _SiteFacts:
     site_id: int
     # Kind of fact → patient id → fact, read when a check first needs it.
     loaded: dict[str, dict] = field(default_factory=dict)
+    # Target lesions validated in this block but not yet written: scan id → number → organ.
+    pending_lesions: dict[int, dict[int, str]] = field(default_factory=dict)
 
 
 _site_facts: ContextVar[_SiteFacts | None] = ContextVar("cross_form_facts", default=None)
@@ -65,6 +67,47 @@ def stored_rows_changed() -> None:
     facts = _site_facts.get()
     if facts is not None:
         facts.loaded.clear()
+        facts.pending_lesions.clear()
+
+
+def validated_not_written(record) -> None:
+    """Tell the checks about a row validated inside ``facts_preloaded`` that is written later
+    (the bulk import writes a section's rows after validating them all), so that a check
+    counting a scan's target lesions also counts the ones before it in the same file."""
+    from registry.models import LesionMeasurement
+
+    facts = _site_facts.get()
+    if facts is not None and isinstance(record, LesionMeasurement):
+        lesions = facts.pending_lesions.setdefault(record.assessment_id, {})
+        lesions[record.lesion_number] = record.organ
+
+
+def other_target_lesions(assessment_id: int, lesion_number: int | None) -> dict[int, str]:
+    """Lesion number → organ of the scan's target lesions other than ``lesion_number``: the
+    stored ones and, within an import, those validated but not yet written."""
+    known = _preloaded("target_lesions", _load_target_lesions)
+    if known is not None:
+        lesions = dict(known.get(assessment_id, {}))
+        lesions.update(_site_facts.get().pending_lesions.get(assessment_id, {}))
+    else:
+        from registry.models import LesionMeasurement
+
+        stored = LesionMeasurement.objects.filter(assessment_id=assessment_id)
+        lesions = dict(stored.values_list("lesion_number", "organ"))
+    lesions.pop(lesion_number, None)
+    return lesions
+
+
+def _load_target_lesions(site_id: int) -> dict[int, dict[int, str]]:
+    from registry.models import LesionMeasurement
+
+    by_scan: dict[int, dict[int, str]] = defaultdict(dict)
+    rows = LesionMeasurement.objects.filter(assessment__patient__site_id=site_id)
+    for scan_pk, number, organ in rows.order_by().values_list(
+        "assessment_id", "lesion_number", "organ"
+    ):
+        by_scan[scan_pk][number] = organ
+    return dict(by_scan)
 
 
 def _preloaded(kind: str, load: Callable[[int], dict]) -> dict | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
@@ -27,10 +25,10 @@ from django.utils.html import format_html, format_html_join
 from registry import access, query_services, services
 from registry.access import Action
 from registry.choices import FlagStatus, RecordStatus, RefractorinessRuleSet
-from registry.derivations.survival import overall_survival, progression_free_survival
+from registry.endpoints import cutoff_in_force, endpoints_of
 from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonForm
 from registry.forms.patients import reason_field
-from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
+from registry.models import DataQualityFlag, DataQuery, Patient
 
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
@@ -427,53 +425,27 @@ class PatientAdmin(RegistryModelAdmin):
             ),
         )
 
-    @admin.display(description="OS / PFS")
+    def endpoints_at_cutoff(self, patient: Patient) -> dict:
+        """The patient's endpoints at the cut-off in force, from ``registry.endpoints`` (the
+        function the exports, the API and the analysis dataset use)."""
+        cutoff, label = cutoff_in_force()
+        return {**endpoints_of(patient, cutoff), "cutoff_label": label}
+
+    @admin.display(description="at the data cut-off")
     def survival(self, patient: Patient) -> str:
-        cutoff = DataCutoff.objects.order_by("-cutoff_date").first()
-        cutoff_date = cutoff.cutoff_date if cutoff else dt.date.today()
-        death = patient.death_date if hasattr(patient, "death") else None
-        alive = (
-            patient.follow_ups.filter(vital_status="alive")
-            .order_by("-contact_date")
-            .values_list("contact_date", flat=True)
-            .first()
-        )
-        progression = patient.first_progression_date
-        recorded = (
-            patient.progression_events.order_by("event_date")
-            .values_list("event_date", flat=True)
-            .first()
-        )
-        if recorded and (progression is None or recorded < progression):
-            progression = recorded
-        imaging = (
-            patient.imaging_assessments.filter(is_baseline=False)
-            .order_by("-assessment_date")
-            .values_list("assessment_date", flat=True)
-            .first()
-        )
-        os_ = overall_survival(
-            index_date=patient.index_date,
-            death_date=death,
-            last_known_alive_date=alive,
-            cutoff_date=cutoff_date,
-        )
-        pfs = progression_free_survival(
-            index_date=patient.index_date,
-            progression_date=progression,
-            death_date=death,
-            last_adequate_imaging_date=imaging,
-            cutoff_date=cutoff_date,
-        )
+        values = self.endpoints_at_cutoff(patient)
 
-        def describe(result) -> str:
-            if result.time_months is None:
-                return f"unknown ({result.censor_reason})"
-            status = "event" if result.event else f"censored — {result.censor_reason}"
-            return f"{result.time_months:.1f} months, {status}"
+        def describe(prefix: str) -> str:
+            months = values[f"{prefix}_months"]
+            if months is None:
+                return f"unknown ({values[f'{prefix}_reason']})"
+            return f"{months:.1f} months, {'event' if values[f'{prefix}_event'] else 'censored'}"
 
-        where = f"cut-off {cutoff.name} ({cutoff_date})" if cutoff else f"today ({cutoff_date})"
-        return f"OS {describe(os_)}; PFS {describe(pfs)} — at {where}"
+        best = values["best_response"] or EMPTY
+        return (
+            f"best response {best}; OS {describe('os')}; PFS {describe('pfs')} — at "
+            f"{values['cutoff_label']}"
+        )
 
     @admin.display(description="missing before it can be marked complete")
     def critical_missing(self, patient: Patient) -> str:

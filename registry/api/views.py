@@ -8,6 +8,8 @@ the body or an ``If-Match`` header): a stale one is 409 Conflict with the curren
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -23,6 +25,7 @@ from registry.access import Action, site_ids_for
 from registry.api import filtersets
 from registry.api import serializers as s
 from registry.api.errors import Conflict, PreconditionRequired, api_exception_handler
+from registry.endpoints import cutoff_in_force, endpoints_of
 from registry.imports.services import bundle_uploads, import_upload
 from registry.models import (
     AdverseEvent,
@@ -211,6 +214,35 @@ class PatientViewSet(VersionedViewSet):
         return Response(
             s.PatientRecordSerializer(patient, context=self.get_serializer_context()).data
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "cutoff",
+                OpenApiTypes.DATE,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="Data cut-off (default: the latest registered one, else today).",
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def endpoints(self, request, study_id=None):
+        """Best overall response, ORR/DCR, progression, OS and PFS at a data cut-off, and the
+        TACE refractoriness statuses: the values the workspace, exports and analyses show."""
+        patient = self.get_object()
+        raw = request.query_params.get("cutoff")
+        if raw:
+            try:
+                cutoff = dt.date.fromisoformat(raw)
+            except ValueError:
+                raise ValidationError(
+                    {"cutoff": [f"{raw!r} is not a date (YYYY-MM-DD)."]}
+                ) from None
+        else:
+            cutoff = cutoff_in_force()[0]
+        return Response(endpoints_of(patient, cutoff))
 
     def _transition(self, request, service, *, reason_required: bool = False):
         patient = self.get_object()

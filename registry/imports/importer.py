@@ -47,7 +47,7 @@ from registry.models import (
     Site,
 )
 from registry.rules import to_canonical
-from registry.validation import facts_preloaded, stored_rows_changed
+from registry.validation import facts_preloaded, stored_rows_changed, validated_not_written
 
 Progress = Callable[[int], None]
 
@@ -522,6 +522,7 @@ class _Importer:
                 self._validation_errors(sheet, number, values, error, section)
                 continue
             (updates if record.pk else creates).append(record)
+            validated_not_written(record)
             existing[key] = record
             self.touched.setdefault(patient.pk, patient)
         for record in creates:

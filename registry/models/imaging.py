@@ -11,12 +11,13 @@ from django.db import models
 
 from registry import choices as c
 from registry.rules import HardRange
-from registry.validation import baseline_scan_on, governing_baseline
+from registry.validation import baseline_scan_on, governing_baseline, other_target_lesions
 
 from .base import CrfRecord
 
 MEASURABLE_MM = 10
 MAX_TARGETS = {c.ResponseCriteria.MRECIST: 2, c.ResponseCriteria.RECIST11: 5}
+MAX_TARGETS_PER_ORGAN = 2  # RECIST 1.1; mRECIST's 2 intrahepatic targets meet it too
 
 
 class ImagingAssessment(CrfRecord):
@@ -150,6 +151,7 @@ class LesionMeasurement(CrfRecord):
             )
         if assessment.criteria == c.ResponseCriteria.MRECIST and self.organ != c.LesionOrgan.LIVER:
             raise ValidationError({"organ": "mRECIST target lesions are intrahepatic."})
+        self._check_per_organ_limit(assessment)
         if (
             assessment.is_baseline
             and self.diameter_mm is not None
@@ -170,6 +172,29 @@ class LesionMeasurement(CrfRecord):
                         "scan: follow the same target lesions as at baseline."
                     }
                 )
+
+    def _check_per_organ_limit(self, assessment: ImagingAssessment) -> None:
+        """RECIST 1.1 (Eisenhauer 2009 §3.3; CRF.md §5): at most 2 target lesions per organ
+        (and 5 in all: ``lesion_number`` 1-5). "Other" stands for several organs, so it is
+        not counted as one."""
+        if (
+            assessment.pk is None
+            or self.organ in ("", c.LesionOrgan.OTHER)
+            or self.lesion_number is None
+        ):
+            return
+        others = other_target_lesions(assessment.pk, self.lesion_number)
+        same = sorted(n for n, organ in others.items() if organ == self.organ)
+        if len(same) >= MAX_TARGETS_PER_ORGAN:
+            listed = ", ".join(str(n) for n in same)
+            raise ValidationError(
+                {
+                    "organ": f"Lesion {self.lesion_number} would be target lesion "
+                    f"{len(same) + 1} in {self.get_organ_display().lower()} (lesions {listed} "
+                    f"already are): {assessment.get_criteria_display()} takes at most "
+                    f"{MAX_TARGETS_PER_ORGAN} target lesions per organ."
+                }
+            )
 
     def _assessment_set(self) -> bool:
         try:

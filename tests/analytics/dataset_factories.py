@@ -52,6 +52,8 @@ FOLLOW_UP_SUMS = {
     "PR": (15, 10),
     "SD": (27, 18),
     "PD": (40, 25),
+    # Lesion 1 measured at 0 mm, lesion 2 not measured: not evaluable (CRF.md §5), not CR.
+    "NE": (0,),
 }
 TUMOURS = {
     # stage: (tumour_number, max_diameter_cm, ecog_ps)

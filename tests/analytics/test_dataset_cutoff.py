@@ -1,7 +1,8 @@
 """OS, PFS, response and adverse events at the data cut-off: what happens after it is not seen.
 
 Hand-computed reference values (CRF.md §8; months = days / 30.4375). Index date 2023-03-01:
-- to the cut-off 2024-01-01: 306 days = 10.0534 months;
+- to the cut-off 2024-01-01: 306 days = 10.0534 months (never a censoring date by itself:
+  CRF.md §8 censors at the last date known alive on or before the cut-off);
 - to the death on 2024-06-01: 458 days = 15.0472 months;
 - to the PD scan of 2024-02-01: 337 days = 11.0719 months;
 - to the first follow-up scan of 2023-04-30: 60 days = 1.9713 months;
@@ -17,6 +18,7 @@ import pytest
 
 from analytics.models import ArmDefinition, CohortDefinition
 from analytics.selectors import build_analysis_dataset
+from registry.models import LabPanel
 from tests.analytics.dataset_factories import add_patient
 from tests.registry.factories import make_site, make_user
 
@@ -54,10 +56,13 @@ def progressing_patient():
 
 
 class TestEarlyCutoff:
-    def test_a_death_after_the_cutoff_is_censored_at_the_cutoff(self, progressing_patient):
+    def test_a_death_after_the_cutoff_is_not_seen(self, progressing_patient):
+        """CRF.md §8: anything after the cut-off is ignored; censoring falls on the last date
+        known alive on or before it, the SD scan of 2023-04-30. (This test used to expect
+        censoring on the cut-off date itself, 10.0534 months.)"""
         r, _ = row(progressing_patient, EARLY_CUTOFF)
-        assert r["os_months"] == pytest.approx(306 / 30.4375)
-        assert round(r["os_months"], 4) == 10.0534
+        assert r["os_months"] == pytest.approx(60 / 30.4375)
+        assert round(r["os_months"], 4) == 1.9713
         assert r["os_event"] == 0
         assert r["death_date"] is None
         assert r["death_cause"] is None
@@ -117,10 +122,25 @@ def test_lost_to_follow_up_is_censored_at_the_last_contact():
     assert r["os_event"] == 0
 
 
-def test_seen_alive_after_the_cutoff_is_censored_at_the_cutoff():
+def test_seen_alive_after_the_cutoff_is_censored_at_the_last_date_known_alive_before_it():
+    """CRF.md §8: a contact after the cut-off is ignored; the last date known alive on or
+    before it is the SD scan of 2023-04-30 (60 days). This test used to expect censoring at
+    the cut-off (10.0534 months): the issue 12 audit, rule (b)."""
     patient = add_patient(make_site(), alive_on=dt.date(2024, 6, 1))
     r, _ = row(patient, EARLY_CUTOFF)
-    assert round(r["os_months"], 4) == 10.0534
+    assert round(r["os_months"], 4) == 1.9713
+    assert r["os_event"] == 0
+
+
+def test_treatment_and_lab_dates_prove_the_patient_alive():
+    """CRF.md §8: the last date known alive is the latest of follow-up contacts, imaging,
+    treatment and lab dates on or before the cut-off. No contact, no scan after the index
+    date, but systemic therapy started on it and a lab on 2023-06-01 -> censored there
+    (92 days = 3.0226 months)."""
+    patient = add_patient(make_site(), response=None, alive_on=None)
+    LabPanel.objects.create(patient=patient, sample_date=dt.date(2023, 6, 1), albumin_g_l=38)
+    r, _ = row(patient, LATE_CUTOFF)
+    assert round(r["os_months"], 4) == 3.0226
     assert r["os_event"] == 0
 
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.arms import TREATMENT_COLUMNS, TreatmentRow, matches, rule_matches
-from analytics.columns import studied_line_responses, survival_at_cutoff
 from analytics.models import ArmDefinition
 from analytics.selectors import assign_arms
-from registry.derivations.response import best_overall_response
+from registry.derivations.endpoints import endpoints_at_cutoff
+from registry.derivations.response import line_responses
 from registry.derivations.survival import overall_survival, progression_free_survival
-from registry.services import index_series, response_series
 
 EPOCH = dt.date(1970, 1, 1)
 BASE = dt.date(2023, 1, 1)
@@ -118,91 +116,124 @@ class TestArmRules:
                 assert arm is None
 
 
-class TestStudiedLineResponses:
-    def test_it_agrees_with_the_registry_series(self):
+class TestLineResponses:
+    """``registry.derivations.response.line_responses`` (the one implementation of the studied
+    line's best response, used by the registry's refresh and the dataset) against CRF.md §5
+    read scan by scan: the line is the latest baseline on or before the index date and its
+    follow-ups up to the next baseline; the best response counts up to and including the first
+    PD (RECIST 1.1 §4.4); a patient's answer does not depend on the other patients."""
+
+    def test_it_follows_the_rule_scan_by_scan(self):
         rng = random.Random(7)
         patients, rows = [], []
         for pid in range(1, 400):
             index_date = BASE + dt.timedelta(days=rng.randrange(0, 60))
             scans = []
-            for pk in range(rng.randrange(0, 7)):
+            for _ in range(rng.randrange(0, 7)):
                 day = BASE + dt.timedelta(days=rng.randrange(-120, 600))
                 baseline = rng.random() < 0.3
-                response = "" if baseline else rng.choice(["CR", "PR", "SD", "PD", ""])
-                if baseline and any(s.is_baseline and s.assessment_date == day for s in scans):
+                response = "" if baseline else rng.choice(["CR", "PR", "SD", "PD", "NE", ""])
+                if baseline and any(b and d == day for d, b, _ in scans):
                     continue  # one baseline scan per day (validation)
-                scans.append(
-                    SimpleNamespace(
-                        pk=pk, assessment_date=day, is_baseline=baseline, response=response
-                    )
-                )
+                scans.append((day, baseline, response))
                 rows.append((pid, day_number(day), baseline, response))
             patients.append((pid, index_date, scans))
+        rng.shuffle(rows)
         frame = pd.DataFrame(rows, columns=["patient_id", "day", "is_baseline", "response"])
         ids = pd.Series([p[0] for p in patients])
         index_days = np.array([day_number(p[1]) for p in patients])
-        got = studied_line_responses(frame, ids, index_days, day_number(CUTOFF))
+        got, _ = line_responses(frame, ids, index_days, day_number(CUTOFF))
+        responders = 0
         for pid, index_date, scans in patients:
-            ordered = sorted(scans, key=lambda a: (a.assessment_date, not a.is_baseline, a.pk))
-            studied = index_series(SimpleNamespace(index_date=index_date), response_series(ordered))
-            follow = [a for a in (studied[1] if studied else []) if a.assessment_date <= CUTOFF]
-            best = best_overall_response(a.response for a in follow)
-            first_pd = next((a.assessment_date for a in follow if a.response == "PD"), None)
-            last = follow[-1].assessment_date if follow else None
+            best, first_pd, last = _by_hand(index_date, scans)
             row = got.loc[pid]
             assert row["best_response"] == best, pid
             assert _same(row["first_pd_day"], day_number(first_pd)), pid
-            assert _same(row["last_scan_day"], day_number(last)), pid
+            assert _same(row["last_evaluable_day"], day_number(last)), pid
+            responders += best in ("CR", "PR")
+        assert responders > 20
+
+
+RANK = ["CR", "PR", "SD", "PD", "NE"]
+
+
+def _by_hand(index_date, scans):
+    baselines = sorted(d for d, b, _ in scans if b)
+    if not baselines:
+        return None, None, None
+    before = [d for d in baselines if d <= index_date]
+    start = before[-1] if before else baselines[0]
+    after = [d for d in baselines if d > start]
+    end = after[0] if after else dt.date.max
+    line = sorted((d, r) for d, b, r in scans if not b and start <= d < end and d <= CUTOFF)
+    first_pd = next((d for d, r in line if r == "PD"), None)
+    counted = [r for d, r in line if r in RANK and (first_pd is None or d <= first_pd)]
+    best = min(counted, key=RANK.index) if counted else None
+    last = max((d for d, r in line if r in ("CR", "PR", "SD", "PD")), default=None)
+    return best, first_pd, last
 
 
 def _same(a: float, b: float) -> bool:
     return (np.isnan(a) and np.isnan(b)) or a == b
 
 
-def test_survival_at_cutoff_agrees_with_the_derivations():
+def test_a_patients_survival_does_not_depend_on_the_other_patients():
+    """``endpoints_at_cutoff`` for 3,000 random histories at once (rows shuffled) gives each
+    patient what ``overall_survival``/``progression_free_survival`` give them alone."""
     rng = random.Random(8)
-    rows = []
-    for _ in range(3000):
+    patients, alive_rows, progression_rows = [], [], []
+    for pid in range(3000):
         index_date = maybe_day(rng, 0, 30, p_missing=0.03)
-        rows.append(
+        alive = [maybe_day(rng, -10, 800, p_missing=0.3) for _ in range(rng.randrange(0, 4))]
+        alive = [d for d in alive if d is not None]
+        progressions = [d for d in (maybe_day(rng, -40, 800, p_missing=0.5),) if d]
+        patients.append(
             {
+                "id": pid,
                 "index": index_date,
                 "death": maybe_day(rng, -10, 800, p_missing=0.5),
-                "alive": maybe_day(rng, -10, 800, p_missing=0.2),
-                "progression": maybe_day(rng, -10, 800, p_missing=0.5),
-                "imaging": maybe_day(rng, -10, 700, p_missing=0.2),
+                "alive": alive,
+                "progressions": progressions,
             }
         )
-    got = survival_at_cutoff(
-        index_day=np.array([day_number(r["index"]) for r in rows]),
-        death_day=np.array([day_number(r["death"]) for r in rows]),
-        last_alive_day=np.array([day_number(r["alive"]) for r in rows]),
-        progression_day=np.array([day_number(r["progression"]) for r in rows]),
-        last_imaging_day=np.array([day_number(r["imaging"]) for r in rows]),
+        alive_rows += [(pid, day_number(d)) for d in alive]
+        progression_rows += [(pid, day_number(d)) for d in progressions]
+    rng.shuffle(alive_rows)
+    ids = pd.Series([p["id"] for p in patients])
+    got = endpoints_at_cutoff(
+        patient_ids=ids,
+        index_days=np.array([day_number(p["index"]) for p in patients]),
+        death_days=np.array([day_number(p["death"]) for p in patients]),
+        scans=pd.DataFrame(columns=["patient_id", "day", "is_baseline", "response"]).astype(
+            {"day": float, "is_baseline": bool}
+        ),
+        alive=pd.DataFrame(alive_rows, columns=["patient_id", "day"]),
+        progression_events=pd.DataFrame(progression_rows, columns=["patient_id", "day"]),
         cutoff_day=day_number(CUTOFF),
     )
     events = {"os": 0, "pfs": 0}
-    for r, (_, g) in zip(rows, got.iterrows(), strict=True):
+    for p in patients:
+        g = got.loc[p["id"]]
         os = overall_survival(
-            index_date=r["index"],
-            death_date=r["death"],
-            last_known_alive_date=r["alive"],
+            index_date=p["index"],
+            death_date=p["death"],
+            known_alive_dates=p["alive"],
             cutoff_date=CUTOFF,
         )
         pfs = progression_free_survival(
-            index_date=r["index"],
-            progression_date=r["progression"],
-            death_date=r["death"],
-            last_adequate_imaging_date=r["imaging"],
+            index_date=p["index"],
+            progression_dates=p["progressions"],
+            death_date=p["death"],
+            last_adequate_imaging_date=None,
             cutoff_date=CUTOFF,
         )
         for name, expected in (("os", os), ("pfs", pfs)):
             if expected.time_days is None:
-                assert np.isnan(g[f"{name}_days"]), r
-                assert g[f"{name}_reason"], r
+                assert np.isnan(g[f"{name}_days"]), p
+                assert g[f"{name}_reason"] == expected.censor_reason, p
             else:
-                assert g[f"{name}_days"] == expected.time_days, r
-                assert g[f"{name}_event"] == float(expected.event), r
+                assert g[f"{name}_days"] == expected.time_days, p
+                assert g[f"{name}_event"] == float(expected.event), p
                 events[name] += expected.event
     assert events["os"] > 100
     assert events["pfs"] > 100

@@ -162,6 +162,43 @@ def test_jsh_lesion_count_rising_after_each_tace_is_refractory():
     assert result.criterion_date == day(70)
 
 
+def test_jsh_a_response_after_an_inadequate_session_does_not_count():
+    """CRF.md §6 / Kudo 2014 JSH (a): each of the two insufficient responses must follow an
+    adequately performed TACE. Adequate, adequate, inadequate: the insufficient response after
+    the inadequate third session does not complete (a) (today: refractory at day 100)."""
+    result = jsh(
+        [tace(0), tace(35), tace(70, adequate=False)],
+        [imaging(28, viable=20), imaging(60, viable=80), imaging(100, viable=80)],
+    )
+    assert (result.status, result.criterion_date) == (NOT_REFRACTORY, None)
+
+
+def test_jsh_a_response_after_an_inadequate_session_neither_counts_nor_breaks_the_run():
+    """Kudo 2014 JSH (a): insufficient after adequate session 2, the inadequate session 3 is
+    skipped, insufficient after adequate session 4 -> two consecutive counted responses."""
+    result = jsh(
+        [tace(0), tace(35), tace(70, adequate=False), tace(105)],
+        [
+            imaging(28, viable=20),
+            imaging(60, viable=80),
+            imaging(100, viable=10),
+            imaging(135, viable=80),
+        ],
+    )
+    assert (result.status, result.criterion_date) == (REFRACTORY, day(135))
+    assert result.criterion.startswith("(a) two consecutive insufficient")
+
+
+def test_jsh_the_baseline_scan_is_the_reference_count_for_the_first_progression():
+    """CRF.md §6 JSH (a): the lesion count of the scan before the TACE series is the reference:
+    2 on the baseline scan, then 3 and 4 after two adequate sessions -> refractory at the
+    second."""
+    baseline = imaging(-10, response=None, count=2)._replace(is_baseline=True)
+    result = jsh([tace(0), tace(35)], [baseline, imaging(28, count=3), imaging(70, count=4)])
+    assert (result.status, result.criterion_date) == (REFRACTORY, day(70))
+    assert result.criterion == "(a) two consecutive intrahepatic progressions"
+
+
 def test_jsh_one_intrahepatic_progression_is_not_refractory():
     """CRF.md §6 JSH (a): a single intrahepatic progression is not enough (2 -> 3 -> 3)."""
     result = jsh(

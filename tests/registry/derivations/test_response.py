@@ -22,17 +22,25 @@ from registry.derivations.response import (
 D0 = dt.date(2024, 1, 1)
 
 
-def visit(week: int, total: float | None, *, new: bool = False, non_target: bool = False):
+def visit(week: int, total, *, new: bool = False, non_target: bool = False):
+    """A follow-up scan; ``total`` is lesion 1's diameter, a dict of lesions, or None (none
+    measured)."""
+    lesions = total if isinstance(total, dict) else ({} if total is None else {1: total})
     return AssessmentInput(
         assessment_date=D0 + dt.timedelta(weeks=week),
-        target_sum_mm=total,
+        target_lesions_mm=lesions,
         new_lesion=new,
         non_target_progression=non_target,
     )
 
 
 def responses(baseline, *visits, criteria="mrecist"):
-    return derive_responses(criteria=criteria, baseline_sum_mm=baseline, assessments=list(visits))
+    lesions = (
+        baseline if isinstance(baseline, dict) else (None if baseline is None else {1: baseline})
+    )
+    return derive_responses(
+        criteria=criteria, baseline_lesions_mm=lesions, assessments=list(visits)
+    )
 
 
 def last(baseline, *visits, criteria="mrecist"):
@@ -187,11 +195,14 @@ def test_missing_baseline_gives_no_response_and_names_baseline():
     assert result.missing == ("baseline target lesions",)
 
 
-def test_missing_measurement_gives_no_response_and_names_measurements():
-    """CRF.md §2 convention and §5: target lesions not measured -> no response, named."""
+def test_unmeasured_scan_is_not_evaluable_and_names_the_lesions():
+    """CRF.md §5 (RECIST 1.1 §4.3.5, Eisenhauer 2009): a follow-up that measures no target
+    lesion is NE, and the unmeasured lesions are named. (This test used to pin "no response";
+    CRF.md §5 now names the category.)"""
     result = last(40, visit(6, None))
-    assert result.response is None
-    assert result.missing == ("target lesion measurements",)
+    assert result.response == "NE"
+    assert result.target_sum_mm is None
+    assert result.missing == ("target lesion 1",)
 
 
 def test_new_lesion_without_baseline_is_still_pd():
@@ -216,10 +227,12 @@ def test_responses_are_returned_in_date_order():
 # Per patient
 
 
-def test_best_overall_response_is_the_best_recorded():
-    """CRF.md §5: best overall response per patient (CR > PR > SD > PD)."""
+def test_best_overall_response_is_the_best_recorded_up_to_the_first_pd():
+    """CRF.md §5, RECIST 1.1 §4.4 (Eisenhauer 2009): the best response recorded from the
+    line's baseline up to and including the first PD (CR > PR > SD > PD). This test used to
+    expect CR for PD, CR, SD: the CR after the PD does not count."""
     assert best_overall_response(["SD", "PR", "PD"]) == "PR"
-    assert best_overall_response(["PD", "CR", "SD"]) == "CR"
+    assert best_overall_response(["PD", "CR", "SD"]) == "PD"
 
 
 def test_best_overall_response_ignores_empty_responses():
@@ -255,3 +268,62 @@ def test_first_progression_date_is_the_earliest_pd():
 def test_first_progression_date_is_none_without_pd():
     """CRF.md §5: no PD -> no progression date."""
     assert first_progression_date(responses(100, visit(6, 50), visit(12, 55))) is None
+
+
+# Partial target-lesion follow-up (CRF.md §5; RECIST 1.1 §4.3.5 "Missing assessments and
+# inevaluable designation", Eisenhauer 2009; mRECIST follows the same lesions, Lencioni 2010)
+
+BASELINE_TWO = {1: 40.0, 2: 30.0}
+
+
+def test_partial_follow_up_is_ne_not_pr():
+    """CRF.md §5: baseline 40 + 30 mm, follow-up measures lesion 1 only (20 mm): NE, never PR
+    (today: PR, from the partial sum 20 <= 0.7 x 70)."""
+    result = last(BASELINE_TWO, visit(6, {1: 20.0}))
+    assert result.response == "NE"
+    assert result.target_sum_mm is None
+    assert result.missing == ("target lesion 2",)
+
+
+def test_partial_follow_up_with_lesion_1_at_0_is_ne_not_cr():
+    """CRF.md §5: lesion 1 = 0 mm with lesion 2 unmeasured is NE: a partial sum never gives CR."""
+    assert last(BASELINE_TWO, visit(6, {1: 0.0})).response == "NE"
+
+
+@pytest.mark.parametrize(("new", "non_target"), [(True, False), (False, True)])
+def test_partial_follow_up_with_a_new_lesion_or_non_target_progression_is_pd(new, non_target):
+    """CRF.md §5: a partial follow-up is NE unless it shows PD by a new lesion or by non-target
+    progression."""
+    result = last(BASELINE_TWO, visit(6, {1: 10.0}, new=new, non_target=non_target))
+    assert result.response == "PD"
+
+
+def test_a_partial_sum_never_becomes_the_nadir():
+    """CRF.md §5: the nadir is the smallest *sum* recorded; a partial scan (20 mm of lesion 1
+    only) records none, so 75 mm later is judged against the baseline 70 (SD), not 20 (PD)."""
+    results = responses(BASELINE_TWO, visit(6, {1: 20.0}), visit(12, {1: 45.0, 2: 30.0}))
+    assert [r.response for r in results] == ["NE", "SD"]
+    assert results[-1].nadir_before_mm == 70.0
+
+
+def test_complete_follow_up_of_two_lesions_is_judged_on_the_whole_sum():
+    """CRF.md §5: both lesions measured, 20 + 0 = 20 <= 0.7 x 70 -> PR; 0 + 0 -> CR."""
+    assert last(BASELINE_TWO, visit(6, {1: 20.0, 2: 0.0})).response == "PR"
+    assert last(BASELINE_TWO, visit(6, {1: 0.0, 2: 0.0})).response == "CR"
+
+
+def test_ne_does_not_count_as_a_response_in_the_best_overall_response():
+    """CRF.md §5 / RECIST 1.1 §4.4: NE is not CR, PR or SD; it is the best response only when
+    no assessment is evaluable, and then neither an objective response nor disease control."""
+    assert best_overall_response(["NE", "SD", "NE"]) == "SD"
+    assert best_overall_response(["NE"]) == "NE"
+    assert objective_response("NE") is False
+    assert disease_control("NE") is False
+
+
+def test_a_pr_after_a_pd_does_not_make_a_responder():
+    """RECIST 1.1 §4.4: SD, PD, then PR -> best SD; no objective response, disease control."""
+    best = best_overall_response(["SD", "PD", "PR"])
+    assert best == "SD"
+    assert objective_response(best) is False
+    assert disease_control(best) is True
