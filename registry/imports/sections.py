@@ -35,17 +35,13 @@ from registry.models import (
     TaceSession,
     TumourAssessment,
 )
-from registry.rules import RANGES, UNIT_FACTORS, HardRange
+from registry.rules import RANGES, UNIT_FACTORS, UNIT_NAMES, HardRange
 
 PATIENT_REF = "site_patient_ref"
 # Never columns of a file: the owner is named by reference, the rest is the registry's own.
 SKIPPED_FIELDS = {"id", "patient", "assessment", "site", "version", "created_at", "updated_at"}
 # Lab fields entered with a unit: column name → canonical model field.
-UNIT_COLUMNS = {
-    "total_bilirubin": "total_bilirubin_umol_l",
-    "albumin": "albumin_g_l",
-    "creatinine": "creatinine_umol_l",
-}
+UNIT_COLUMNS = {name: field for field, name in UNIT_NAMES.items()}
 
 
 @dataclass(frozen=True)
