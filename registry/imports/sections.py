@@ -146,8 +146,7 @@ def _model_columns(model: type[models.Model]) -> list[Column]:
                     "",
                     "unit",
                     choices=units,
-                    help=f"Unit of {base.name}; empty means {units[0][0]}. Stored in "
-                    f"{units[0][0]}.",
+                    help=_unit_help(base.name, model_field),
                 )
             )
             continue
@@ -165,6 +164,17 @@ def _model_columns(model: type[models.Model]) -> list[Column]:
             continue
         columns.append(column_from_field(model_field))
     return columns
+
+
+def _unit_help(name: str, model_field: models.Field) -> str:
+    factors = UNIT_FACTORS[model_field.name]
+    canonical = next(iter(factors))
+    others = ", ".join(f"{unit} ×{factor}" for unit, factor in factors.items() if unit != canonical)
+    return (
+        f"Unit of {name}; empty means {canonical}. Stored in {canonical}: another unit "
+        f"({others}) is converted at full precision and rounded once to "
+        f"{model_field.decimal_places} decimal place(s)."
+    )
 
 
 def _section(name, model, title, key=(), *, extra_first=()) -> Section:
