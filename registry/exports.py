@@ -308,7 +308,7 @@ def dictionary_rows() -> list[list]:
 
 
 def _dictionary_row(section: str, column: Column) -> list:
-    from registry.imports.workbook import _dictionary_row as import_row
+    from registry.imports.workbook import dictionary_row as import_row
 
     return import_row(section, column)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -109,29 +109,64 @@ RANGES: dict[str, Range] = {
     "hbv_dna_untreated_limit": Range("HBV DNA without antiviral therapy", "IU/mL", soft=(0, 1e5)),
 }
 
-# Unit conversion on entry: the registry stores the canonical unit only.
-UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "total_bilirubin_umol_l": {"umol/L": 1.0, "mg/dL": 17.1},
-    "albumin_g_l": {"g/L": 1.0, "g/dL": 10.0},
-    "creatinine_umol_l": {"umol/L": 1.0, "mg/dL": 88.4},
+# Unit conversion on entry: the registry stores the canonical unit only. Model field → the
+# name it is entered under (an import column; ``<name>_unit`` holds its unit) and unit → factor
+# to the canonical unit, the canonical unit first (CRF.md §2).
+UNIT_NAMES: dict[str, str] = {
+    "total_bilirubin_umol_l": "total_bilirubin",
+    "albumin_g_l": "albumin",
+    "creatinine_umol_l": "creatinine",
+}
+UNIT_FACTORS: dict[str, dict[str, Decimal]] = {
+    "total_bilirubin_umol_l": {"umol/L": Decimal(1), "mg/dL": Decimal("17.1")},
+    "albumin_g_l": {"g/L": Decimal(1), "g/dL": Decimal(10)},
+    "creatinine_umol_l": {"umol/L": Decimal(1), "mg/dL": Decimal("88.4")},
 }
 
 
-def to_canonical(field: str, value: float | Decimal | None, unit: str | None) -> float | None:
-    """Convert an entered value to the canonical unit of ``field``.
+def unit_field_name(field: str) -> str:
+    """The name of the form/API field that carries the unit of ``field`` (e.g. albumin_unit)."""
+    return f"{UNIT_NAMES[field]}_unit"
 
-    Rounded to 2 decimals so that e.g. 1.0 mg/dL bilirubin is stored as exactly 17.1 µmol/L.
+
+def _unit_code(field: str, unit: str | None) -> str:
+    """The accepted unit ``unit`` names: the micro sign or letter u, any letter case."""
+    factors = UNIT_FACTORS[field]
+    if unit is None or not str(unit).strip():
+        return next(iter(factors))
+    text = str(unit).strip().replace("µ", "u").replace("μ", "u")
+    for code in factors:
+        if code.lower() == text.lower():
+            return code
+    raise ValidationError(
+        {field: f"Unit {unit!r} is not accepted; use one of {', '.join(factors)}."}
+    )
+
+
+def stored_places(field: str) -> int:
+    """Decimal places the lab panel stores ``field`` with: the model field is the one place."""
+    from django.apps import apps  # the models import this module
+
+    return apps.get_model("registry", "LabPanel")._meta.get_field(field).decimal_places
+
+
+def to_canonical(
+    field: str, value: float | Decimal | str | None, unit: str | None
+) -> Decimal | None:
+    """An entered value of ``field`` in ``unit``, as the registry stores it (CRF.md §2).
+
+    Converted at full precision (decimal arithmetic: 1.997 mg/dL bilirubin is 34.1487 µmol/L)
+    and rounded once, half away from zero, to the stored precision (34.1): rounding twice, first
+    to two places (34.15) and then to one (34.2), would change a Child-Pugh point. Web form, API
+    and import all call this; the scores are computed from what it returns. An empty unit means
+    the canonical one; an unknown unit is refused naming the field and the accepted units.
     """
     if value is None:
         return None
-    factors = UNIT_FACTORS[field]
-    if unit in (None, ""):
-        unit = next(iter(factors))
-    if unit not in factors:
-        raise ValidationError(
-            {field: f"Unit {unit!r} is not accepted; use one of {', '.join(factors)}."}
-        )
-    return round(float(value) * factors[unit], 2)
+    factor = UNIT_FACTORS[field][_unit_code(field, unit)]
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    step = Decimal(1).scaleb(-stored_places(field))
+    return (number * factor).quantize(step, rounding=ROUND_HALF_UP)
 
 
 def not_in_future(value: dt.date | None) -> None:

@@ -36,6 +36,7 @@ from registry.models import (
     TaceSession,
     TumourAssessment,
 )
+from registry.rules import UNIT_FACTORS, to_canonical, unit_field_name
 
 SYSTEM_FIELDS = ("id", "version", "created_at", "updated_at")
 
@@ -147,17 +148,60 @@ class CrfRecordSerializer(VersionedSerializer):
         )
 
 
-def crf_serializer(model, *, extra: dict | None = None):
+def crf_serializer(model, *, extra: dict | None = None, base=None):
     """A declarative serializer for one CRF model: every field, derived ones read-only."""
     read_only = tuple(
         f.name for f in model._meta.concrete_fields if not f.editable and f.name not in ("version",)
     )
     meta = type("Meta", (), {"model": model, "fields": "__all__", "read_only_fields": read_only})
     attrs = {"Meta": meta, **(extra or {})}
-    return type(f"{model.__name__}Serializer", (CrfRecordSerializer,), attrs)
+    return type(f"{model.__name__}Serializer", (base or CrfRecordSerializer,), attrs)
 
 
-LabPanelSerializer = crf_serializer(LabPanel)
+def _entered_in_a_unit() -> dict:
+    """A lab value that may be sent in another unit, with its ``<name>_unit`` (CRF.md §2).
+
+    The number may have more places than are stored: ``registry.rules.to_canonical`` converts
+    it and rounds it once, as the web form and the import do.
+    """
+    fields: dict = {}
+    for name, factors in UNIT_FACTORS.items():
+        model_field = LabPanel._meta.get_field(name)
+        fields[name] = serializers.DecimalField(
+            max_digits=None,
+            decimal_places=None,
+            required=False,
+            allow_null=True,
+            help_text=f"{model_field.verbose_name}, in the unit given by "
+            f"{unit_field_name(name)}; stored in {next(iter(factors))} with "
+            f"{model_field.decimal_places} decimal place(s).",
+        )
+        fields[unit_field_name(name)] = serializers.CharField(
+            write_only=True,
+            required=False,
+            allow_blank=True,
+            help_text=f"One of {', '.join(factors)}; empty means {next(iter(factors))}.",
+        )
+    return fields
+
+
+class _LabValuesInUnits(CrfRecordSerializer):
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        for name in UNIT_FACTORS:
+            unit = attrs.pop(unit_field_name(name), None)
+            if attrs.get(name) is None:
+                continue
+            try:
+                attrs[name] = to_canonical(name, attrs[name], unit)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(
+                    {unit_field_name(name): error.message_dict[name]}
+                ) from error
+        return attrs
+
+
+LabPanelSerializer = crf_serializer(LabPanel, extra=_entered_in_a_unit(), base=_LabValuesInUnits)
 TumourAssessmentSerializer = crf_serializer(TumourAssessment)
 TaceSessionSerializer = crf_serializer(TaceSession)
 HaicCycleSerializer = crf_serializer(HaicCycle)

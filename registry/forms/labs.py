@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 
 from registry.models import LabPanel
-from registry.rules import UNIT_FACTORS, to_canonical
+from registry.rules import UNIT_FACTORS, to_canonical, unit_field_name
 
 from .base import RegistryModelForm, range_help_text
 
-UNIT_FIELDS = {
-    "albumin_g_l": "albumin_unit",
-    "total_bilirubin_umol_l": "total_bilirubin_unit",
-    "creatinine_umol_l": "creatinine_unit",
-}
+UNIT_FIELDS = {name: unit_field_name(name) for name in UNIT_FACTORS}
 
 
 def _unit_label(unit: str) -> str:
@@ -65,11 +59,9 @@ class LabPanelForm(RegistryModelForm):
             if name not in self.fields or value is None:
                 continue
             try:
-                canonical = to_canonical(name, value, cleaned.get(unit_field) or None)
+                cleaned[name] = to_canonical(name, value, cleaned.get(unit_field) or None)
             except ValidationError as error:
                 self.add_error(unit_field, error.message_dict.get(name, error.messages))
                 continue
-            places = LabPanel._meta.get_field(name).decimal_places
-            cleaned[name] = Decimal(str(canonical)).quantize(Decimal(1).scaleb(-places))
             cleaned[unit_field] = next(iter(UNIT_FACTORS[name]))
         return cleaned

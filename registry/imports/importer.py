@@ -304,12 +304,8 @@ class _Importer:
 
     @staticmethod
     def _canonical(column, value: Decimal | None, unit) -> Decimal | None:
-        if value is None:
-            return None
-        unit_text = "" if unit is None else str(unit).strip().replace("µ", "u").replace("μ", "u")
-        canonical = to_canonical(UNIT_COLUMNS[column.name], value, unit_text)
-        # The stored precision of the field; a converted value has more digits than were measured.
-        return Decimal(repr(canonical)).quantize(Decimal(1).scaleb(-(column.decimal_places or 0)))
+        # Converted and rounded once to the stored precision, as the web form and API do.
+        return to_canonical(UNIT_COLUMNS[column.name], value, None if unit is None else str(unit))
 
     def _patient_for(self, sheet: Sheet, row: int, values: dict) -> Patient | None:
         ref = "" if values.get(PATIENT_REF) is None else str(values[PATIENT_REF]).strip()

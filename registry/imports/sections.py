@@ -35,17 +35,13 @@ from registry.models import (
     TaceSession,
     TumourAssessment,
 )
-from registry.rules import RANGES, UNIT_FACTORS, HardRange
+from registry.rules import RANGES, UNIT_FACTORS, UNIT_NAMES, HardRange
 
 PATIENT_REF = "site_patient_ref"
 # Never columns of a file: the owner is named by reference, the rest is the registry's own.
 SKIPPED_FIELDS = {"id", "patient", "assessment", "site", "version", "created_at", "updated_at"}
 # Lab fields entered with a unit: column name → canonical model field.
-UNIT_COLUMNS = {
-    "total_bilirubin": "total_bilirubin_umol_l",
-    "albumin": "albumin_g_l",
-    "creatinine": "creatinine_umol_l",
-}
+UNIT_COLUMNS = {name: field for field, name in UNIT_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -150,8 +146,7 @@ def _model_columns(model: type[models.Model]) -> list[Column]:
                     "",
                     "unit",
                     choices=units,
-                    help=f"Unit of {base.name}; empty means {units[0][0]}. Stored in "
-                    f"{units[0][0]}.",
+                    help=_unit_help(base.name, model_field),
                 )
             )
             continue
@@ -169,6 +164,17 @@ def _model_columns(model: type[models.Model]) -> list[Column]:
             continue
         columns.append(column_from_field(model_field))
     return columns
+
+
+def _unit_help(name: str, model_field: models.Field) -> str:
+    factors = UNIT_FACTORS[model_field.name]
+    canonical = next(iter(factors))
+    others = ", ".join(f"{unit} ×{factor}" for unit, factor in factors.items() if unit != canonical)
+    return (
+        f"Unit of {name}; empty means {canonical}. Stored in {canonical}: another unit "
+        f"({others}) is converted at full precision and rounded once to "
+        f"{model_field.decimal_places} decimal place(s)."
+    )
 
 
 def _section(name, model, title, key=(), *, extra_first=()) -> Section:

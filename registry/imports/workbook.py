@@ -32,14 +32,14 @@ def dictionary_rows(extra: dict[str, list[Column]] | None = None) -> list[list[s
     rows = []
     for section in sections().values():
         columns = list(section.columns) + list((extra or {}).get(section.name, []))
-        rows += [_dictionary_row(section.name, column) for column in columns]
+        rows += [dictionary_row(section.name, column) for column in columns]
     for name, columns in (extra or {}).items():
         if name not in sections():
-            rows += [_dictionary_row(name, column) for column in columns]
+            rows += [dictionary_row(name, column) for column in columns]
     return rows
 
 
-def _dictionary_row(section_name: str, column: Column) -> list[str]:
+def dictionary_row(section_name: str, column: Column) -> list[str]:
     kind = {"ctcae_term": "CTCAE term code", "unit": "unit code"}.get(column.kind, column.kind)
     if column.kind == "date":
         kind = "date (YYYY-MM-DD)"

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -77,14 +78,33 @@ def test_a_flag_is_resolved_when_the_value_is_corrected():
 @pytest.mark.parametrize(
     ("field", "value", "unit", "canonical"),
     [
-        ("total_bilirubin_umol_l", 1.0, "mg/dL", 17.1),
-        ("albumin_g_l", 4.0, "g/dL", 40.0),
-        ("creatinine_umol_l", 1.0, "mg/dL", 88.4),
-        ("albumin_g_l", 40, "g/L", 40.0),
+        ("total_bilirubin_umol_l", 1.0, "mg/dL", "17.1"),
+        ("albumin_g_l", 4.0, "g/dL", "40.0"),
+        ("creatinine_umol_l", 1.0, "mg/dL", "88.4"),
+        ("albumin_g_l", 40, "g/L", "40.0"),
+        ("total_bilirubin_umol_l", "17", "µmol/L", "17.0"),
+        ("total_bilirubin_umol_l", "1", "MG/DL", "17.1"),
     ],
 )
 def test_units_are_converted_to_the_canonical_unit(field, value, unit, canonical):
-    assert to_canonical(field, value, unit) == canonical
+    assert to_canonical(field, value, unit) == Decimal(canonical)
+
+
+@pytest.mark.parametrize(
+    ("field", "entered", "unit", "stored"),
+    [
+        # CRF.md §2: converted at full precision, rounded once (half away from zero) to the
+        # stored precision. Each case was rounded twice before (to 2 places, then to 1, half
+        # to even) and stored the other way.
+        ("total_bilirubin_umol_l", "1.997", "mg/dL", "34.1"),  # 34.1487, not 34.15 -> 34.2
+        ("albumin_g_l", "2.7949", "g/dL", "27.9"),  # 27.949, not 27.95 -> 28.0
+        ("albumin_g_l", "3.505", "g/dL", "35.1"),  # exactly 35.05: half away from zero
+        ("creatinine_umol_l", "0.194", "mg/dL", "17.1"),  # 17.1496, not 17.15 -> 17.2
+        ("creatinine_umol_l", "0.203", "mg/dL", "17.9"),  # 17.9452, not 17.95 -> 18.0
+    ],
+)
+def test_a_converted_value_is_rounded_once_to_the_stored_precision(field, entered, unit, stored):
+    assert to_canonical(field, Decimal(entered), unit) == Decimal(stored)
 
 
 def test_an_unknown_unit_is_refused_by_name():
