@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from analytics import covariates
 from analytics.choices import ReportTemplate
 from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
-from analytics.services import COVARIATE_CODING, SECTION_LABELS
+from analytics.services import COX_SELECTIONS, SECTION_LABELS
 
 
 class ArmDefinitionSerializer(serializers.ModelSerializer):
@@ -71,6 +72,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "progress_pct",
             "progress_message",
             "error",
+            "warnings",
             "created_by",
             "created_at",
             "started_at",
@@ -105,14 +107,22 @@ class RunCreateSerializer(serializers.Serializer):
     control_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
     treatment_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
     covariates = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(COVARIATE_CODING)), required=False
+        child=serializers.ChoiceField(choices=covariates.choices()), required=False
     )
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
+    cox_selection = serializers.ChoiceField(choices=list(COX_SELECTIONS.items()), required=False)
+    cox_p_threshold = serializers.FloatField(required=False)
 
     def options(self) -> dict:
         return {
             key: self.validated_data[key]
-            for key in ("covariates", "caliper_sd", "resistance_cycles")
+            for key in (
+                "covariates",
+                "caliper_sd",
+                "resistance_cycles",
+                "cox_selection",
+                "cox_p_threshold",
+            )
             if key in self.validated_data
         }
