@@ -23,7 +23,18 @@ class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
+    # Every output was produced, but a section (or a model in it) could not be computed as
+    # planned: the run's ``warnings`` list them, and the report says so where it happens.
+    SUCCEEDED_WITH_WARNINGS = "warnings", "Succeeded with warnings"
     FAILED = "failed", "Failed"
+
+
+# A run in one of these states is never computed again (a redelivered task skips it).
+FINISHED_RUN_STATUSES = (
+    RunStatus.SUCCEEDED,
+    RunStatus.SUCCEEDED_WITH_WARNINGS,
+    RunStatus.FAILED,
+)
 
 
 class BclcSource(models.TextChoices):

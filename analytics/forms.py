@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django import forms
 
+from analytics import covariates
 from analytics.choices import ReportTemplate
 from analytics.models import ArmDefinition
 from analytics.services import (
-    COVARIATE_CODING,
+    COX_SELECTIONS,
     DEFAULT_CALIPER_SD,
     DEFAULT_COVARIATES,
+    DEFAULT_COX_P_THRESHOLD,
+    DEFAULT_COX_SELECTION,
     DEFAULT_RESISTANCE_CYCLES,
     EXACT_MATCHING_COVARIATES,
     SECTION_LABELS,
@@ -40,11 +43,25 @@ class RunForm(forms.Form):
     control_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
     treatment_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
     covariates = forms.MultipleChoiceField(
-        choices=[(name, f"{name} — {coding}") for name, coding in COVARIATE_CODING.items()],
+        choices=covariates.choices,  # a callable: read when the form is built
         initial=DEFAULT_COVARIATES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Cox model and propensity score covariates.",
+        help_text="Cox model and propensity score covariates, with their coding.",
+    )
+    cox_selection = forms.ChoiceField(
+        choices=list(COX_SELECTIONS.items()),
+        initial=DEFAULT_COX_SELECTION,
+        required=False,
+        label="Multivariable Cox model",
+        help_text="Univariable models are fitted for every covariate in any case.",
+    )
+    cox_p_threshold = forms.FloatField(
+        initial=DEFAULT_COX_P_THRESHOLD,
+        min_value=0.0001,
+        max_value=1,
+        required=False,
+        label="Univariable P threshold for the multivariable model",
     )
     caliper_sd = forms.FloatField(
         initial=DEFAULT_CALIPER_SD,
@@ -70,9 +87,7 @@ class RunForm(forms.Form):
         required=False, label="Match with replacement (a control may serve several patients)"
     )
     matching_exact = forms.MultipleChoiceField(
-        choices=[
-            (name, f"{name} — {COVARIATE_CODING[name]}") for name in EXACT_MATCHING_COVARIATES
-        ],
+        choices=[(name, covariates.get(name).label) for name in EXACT_MATCHING_COVARIATES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Exact matching on",
@@ -120,6 +135,10 @@ class RunForm(forms.Form):
             "covariates": data["covariates"] or DEFAULT_COVARIATES,
             "caliper_sd": data["caliper_sd"],
             "resistance_cycles": data["resistance_cycles"],
+            "cox_selection": data["cox_selection"] or DEFAULT_COX_SELECTION,
+            "cox_p_threshold": DEFAULT_COX_P_THRESHOLD
+            if data["cox_p_threshold"] is None
+            else data["cox_p_threshold"],
         }
         # Matching options: left out when the form did not send them, so a form posted
         # without them (an older page) gets the defaults rather than an error.

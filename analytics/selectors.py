@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
+from analytics import covariates
 from analytics.arms import TREATMENT_COLUMNS, rule_matches
 from analytics.columns import (
     _dates,
@@ -144,7 +145,8 @@ BASE_COLUMNS = [
     "ae_any",
     "ae_grade3plus",
 ]
-COVARIATE_COLUMNS = ["male", "child_pugh_b", "bclc_c", "tumour_multiple", "log10_afp"]
+# Coded covariate columns the registry derives (age, ALBI score, diameter are already columns).
+COVARIATE_COLUMNS = [c.name for c in covariates.derived_covariates()]
 
 NO_ARM = "treatments match neither arm definition"
 
@@ -423,17 +425,12 @@ def _add_adverse_events(frame: pd.DataFrame, patients, index_days, cutoff: dt.da
 
 
 def _derive_covariates(frame: pd.DataFrame, cohort: CohortDefinition) -> pd.DataFrame:
-    """Covariate coding of seed 002's Cox models, written once here and reported.
+    """Types of the baseline columns, then the coded Cox/PS covariates from the covariate
+    registry (``analytics.covariates``), the one place their coding is written.
 
     ``bclc_c`` follows the cohort's BCLC source (stage used, or derived only).
     """
-    stage = frame["bclc_stage"] if cohort.bclc_source == "used" else frame["bclc_stage_derived"]
-    frame["male"] = (frame["sex"] == "male").astype(int)
-    frame["child_pugh_b"] = frame["child_pugh_class"].map({"A": 0, "B": 1, "C": 1}).astype(float)
-    frame["bclc_c"] = stage.map({"0": 0, "A": 0, "B": 0, "C": 1, "D": 1}).astype(float)
-    numbers = pd.to_numeric(frame["tumour_number"], errors="coerce").astype(float)
-    frame["tumour_number"] = numbers
-    frame["tumour_multiple"] = np.where(numbers.isna(), np.nan, (numbers > 1).astype(float))
+    frame["tumour_number"] = pd.to_numeric(frame["tumour_number"], errors="coerce").astype(float)
     for column in (
         "age",
         "ecog_ps",
@@ -442,8 +439,8 @@ def _derive_covariates(frame: pd.DataFrame, cohort: CohortDefinition) -> pd.Data
         *FLOAT_FIELDS.values(),
     ):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    afp = frame["afp_ng_ml"]
-    frame["log10_afp"] = np.log10(afp.where(afp > 0))
+    stage = "bclc_stage" if cohort.bclc_source == "used" else "bclc_stage_derived"
+    covariates.derive_columns(frame, sources={"bclc_c": stage})
     for column in (
         "hbv",
         "hcv",

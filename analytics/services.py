@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from analytics import covariates
 from analytics.arms import ARM_RULES_VERSION
 from analytics.choices import ReportTemplate, RunStatus
 from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
@@ -60,19 +61,8 @@ SECTION_LABELS: dict[str, str] = {
     "resistance": "TACE resistance after N cycles",
 }
 
-# Seed 002's Cox covariates and their coding (ANALYSIS.md); the dataset selector derives the
-# coded columns, and the coding is copied into every run so the report can print it.
-COVARIATE_CODING: dict[str, str] = {
-    "age": "age at index, years (continuous)",
-    "male": "gender: male = 1, female = 0",
-    "child_pugh_b": "Child-Pugh class: B = 1, A = 0",
-    "bclc_c": "BCLC stage: C = 1, A/B = 0",
-    "max_diameter_cm": "maximum tumour diameter, cm (continuous)",
-    "tumour_multiple": "number of tumours: multiple = 1, single = 0",
-    "log10_afp": "AFP, log10 ng/mL (continuous)",
-    "albi_score": "ALBI score (continuous)",
-}
-DEFAULT_COVARIATES = list(COVARIATE_CODING)
+# Covariates and their coding live in the covariate registry; seed 002's list is the default.
+DEFAULT_COVARIATES = list(covariates.SEED002_COVARIATES)
 DEFAULT_CALIPER_SD = 0.2
 # Matching options of a run (flat keys, as the form and API send them) → the field of
 # analytics.stats.matching.MatchingOptions that validates them. caliper_sd predates the others.
@@ -86,8 +76,19 @@ MATCHING_OPTION_FIELDS: dict[str, str] = {
     "smd_denominator": "smd_denominator",
 }
 # Exact matching on a 0/1 covariate only: exact matching on a continuous one pairs nobody.
-EXACT_MATCHING_COVARIATES = [n for n, coding in COVARIATE_CODING.items() if "= 1" in coding]
+EXACT_MATCHING_COVARIATES = [
+    name
+    for name in covariates.SEED002_COVARIATES
+    if covariates.get(name).coding == covariates.Coding.BINARY
+]
 DEFAULT_RESISTANCE_CYCLES = 3
+# Which covariates enter the multivariable Cox model (univariable models are always fitted).
+COX_SELECTIONS = {
+    "all": "every listed covariate (a fixed list, as seed 002)",
+    "univariable_p": "covariates with a univariable P below the threshold",
+}
+DEFAULT_COX_SELECTION = "all"
+DEFAULT_COX_P_THRESHOLD = 0.1
 ENDPOINTS = {
     "os": "overall survival: index date to death from any cause, censored at last contact "
     "or the data cut-off",
@@ -192,11 +193,21 @@ def _sites_outside(visible: set[int]):
 def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, Any]:
     options = dict(options or {})
     errors: dict[str, str] = {}
-    covariates = options.get("covariates") or DEFAULT_COVARIATES
-    unknown = [c for c in covariates if c not in COVARIATE_CODING]
+    names = options.get("covariates") or DEFAULT_COVARIATES
+    unknown = [c for c in names if c not in covariates.COVARIATES]
     if unknown:
         errors["covariates"] = f"Unknown covariate(s): {', '.join(unknown)}."
     matching = _clean_matching(options, errors)
+    selection = options.get("cox_selection") or DEFAULT_COX_SELECTION
+    if selection not in COX_SELECTIONS:
+        errors["cox_selection"] = f"Choose one of: {', '.join(COX_SELECTIONS)}."
+    try:
+        threshold = float(options.get("cox_p_threshold", DEFAULT_COX_P_THRESHOLD))
+        if not 0 < threshold <= 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["cox_p_threshold"] = "The selection P threshold is a number in (0, 1], e.g. 0.1."
+        threshold = DEFAULT_COX_P_THRESHOLD
     try:
         cycles = int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES))
         if not 1 <= cycles <= 20:
@@ -204,14 +215,22 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
-    extra = set(options) - {"covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS}
+    extra = set(options) - {
+        "covariates",
+        "resistance_cycles",
+        "cox_selection",
+        "cox_p_threshold",
+        *MATCHING_OPTION_FIELDS,
+    }
     if extra:
         errors["options"] = f"Unknown option(s): {', '.join(sorted(extra))}."
     if errors:
         raise ValidationError(errors)
     return {
-        "covariates": list(covariates),
+        "covariates": list(names),
         "resistance_cycles": cycles,
+        "cox_selection": selection,
+        "cox_p_threshold": threshold,
         **matching,
     }
 
@@ -288,9 +307,16 @@ def run_parameters(
         "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
         "cutoff_date": cohort.cutoff_date.isoformat(),
         "endpoints": ENDPOINTS,
-        "covariates": [
-            {"name": name, "coding": COVARIATE_CODING[name]} for name in options["covariates"]
-        ],
+        "covariates": [covariates.get(name).describe() for name in options["covariates"]],
+        "covariates_version": covariates.COVARIATES_VERSION,
+        "cox_models": {
+            "univariable": "the arm and every listed covariate, one at a time",
+            "multivariable": COX_SELECTIONS[options["cox_selection"]],
+            "selection": options["cox_selection"],
+            "p_threshold": options["cox_p_threshold"]
+            if options["cox_selection"] == "univariable_p"
+            else None,
+        },
         "matching": _matching_parameters(options),
         "resistance_cycles": options["resistance_cycles"],
         "rule_sets": {
@@ -441,7 +467,7 @@ def _claim(run_id: int) -> AnalysisRun | None:
     """Mark the run running; None when it already finished (a redelivered task)."""
     with transaction.atomic():
         run = AnalysisRun.objects.select_for_update().get(pk=run_id)
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        if run.finished:
             return None
         attempts = int((run.provenance or {}).get("attempts", 0)) + 1
         if attempts > MAX_ATTEMPTS:
@@ -462,6 +488,7 @@ def _claim(run_id: int) -> AnalysisRun | None:
         run.started_at = timezone.now()
         run.finished_at = None
         run.error = ""
+        run.warnings = []
         run.progress_pct = 1
         run.progress_message = "Building the analysis dataset"
         run.provenance = {"attempts": attempts}
@@ -481,7 +508,7 @@ def run_execute(run_id: int) -> str:
         logger.info("analysis run %s already finished; not recomputed", run_id)
         return AnalysisRun.objects.values_list("status", flat=True).get(pk=run_id)
     try:
-        _execute(run)
+        status = _execute(run)
     except BaseException as exc:
         logger.exception("analysis run %s failed", run_id)
         AnalysisRun.objects.filter(pk=run_id).update(
@@ -492,7 +519,7 @@ def run_execute(run_id: int) -> str:
         if not isinstance(exc, Exception):
             raise  # SystemExit, KeyboardInterrupt: let the worker die and the task redeliver
         return RunStatus.FAILED
-    return RunStatus.SUCCEEDED
+    return status
 
 
 def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
@@ -511,6 +538,7 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
         "treatment_arm": parameters["treatment_arm"],
         "endpoints": parameters["endpoints"],
         "covariates": parameters["covariates"],
+        "cox_models": parameters.get("cox_models"),
         "matching": parameters["matching"],
         "resistance_cycles": parameters["resistance_cycles"],
         "rule_sets": parameters["rule_sets"],
@@ -522,7 +550,7 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
     }
 
 
-def _execute(run: AnalysisRun) -> None:
+def _execute(run: AnalysisRun) -> str:
     from analytics.selectors import build_analysis_dataset
 
     if not user_may_see_run(run.created_by, run):
@@ -570,8 +598,11 @@ def _execute(run: AnalysisRun) -> None:
         for kind, name, content in files:
             _store_output(run, kind, name, content)
         result = _report_summary(report)
+        warnings = list(report.warnings())
+        status = RunStatus.SUCCEEDED_WITH_WARNINGS if warnings else RunStatus.SUCCEEDED
         AnalysisRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.SUCCEEDED,
+            status=status,
+            warnings=warnings,
             progress_pct=100,
             progress_message="Finished",
             finished_at=timezone.now(),
@@ -583,6 +614,7 @@ def _execute(run: AnalysisRun) -> None:
             },
             result=result,
         )
+    return status
 
 
 def _render_all(

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics.choices import RunStatus
 from analytics.forms import RunForm
 from analytics.models import AnalysisRun, ArmDefinition, RunOutput
 from analytics.services import (
@@ -107,7 +106,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "outputs": outputs,
             "html_report": html_report,
-            "finished": run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED),
+            "finished": run.finished,
             "section_labels": [SECTION_LABELS.get(s, s) for s in run.sections],
         },
     )
@@ -126,8 +125,9 @@ def progress_payload(run: AnalysisRun) -> dict:
         "status_display": run.get_status_display(),
         "progress_pct": run.progress_pct,
         "progress_message": run.progress_message,
-        "finished": run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED),
+        "finished": run.finished,
         "error": run.error,
+        "warnings": list(run.warnings or []),
         "detail_url": reverse("analytics:run_detail", args=[run.pk]),
     }
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from analytics import covariates
 from analytics.choices import ReportTemplate
 from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
 from analytics.services import (
-    COVARIATE_CODING,
+    COX_SELECTIONS,
     EXACT_MATCHING_COVARIATES,
     MATCHING_OPTION_FIELDS,
     SECTION_LABELS,
@@ -77,6 +78,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "progress_pct",
             "progress_message",
             "error",
+            "warnings",
             "created_by",
             "created_at",
             "started_at",
@@ -111,7 +113,7 @@ class RunCreateSerializer(serializers.Serializer):
     control_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
     treatment_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
     covariates = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(COVARIATE_CODING)), required=False
+        child=serializers.ChoiceField(choices=covariates.choices()), required=False
     )
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
@@ -124,10 +126,18 @@ class RunCreateSerializer(serializers.Serializer):
     )
     matching_seed = serializers.IntegerField(required=False, allow_null=True)
     smd_denominator = serializers.ChoiceField(choices=list(SMD_DENOMINATORS), required=False)
+    cox_selection = serializers.ChoiceField(choices=list(COX_SELECTIONS.items()), required=False)
+    cox_p_threshold = serializers.FloatField(required=False)
 
     def options(self) -> dict:
         return {
             key: self.validated_data[key]
-            for key in ("covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS)
+            for key in (
+                "covariates",
+                "resistance_cycles",
+                "cox_selection",
+                "cox_p_threshold",
+                *MATCHING_OPTION_FIELDS,
+            )
             if key in self.validated_data
         }

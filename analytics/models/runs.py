@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from analytics.choices import ReportTemplate, RunStatus
+from analytics.choices import FINISHED_RUN_STATUSES, ReportTemplate, RunStatus
 
 
 class AnalysisRun(models.Model):
@@ -45,6 +45,11 @@ class AnalysisRun(models.Model):
     progress_pct = models.PositiveSmallIntegerField(default=0)
     progress_message = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sections or models that could not be computed as planned, one line each.",
+    )
     task_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -59,6 +64,10 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} — {self.get_template_display()} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_RUN_STATUSES
 
     def clean(self) -> None:
         if self.control_arm_id and self.control_arm_id == self.treatment_arm_id:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analytics import covariates
+
 YES_NO = "1 = yes, 0 = no, empty = unknown"
 REFRACTORY = "refractory / not_refractory / indeterminate; empty = not evaluated"
 # The registry's CTCAE list (plain CSV, read without Django) gives readable term names.
@@ -97,18 +99,24 @@ COLUMNS: dict[str, ColumnInfo] = {
         "Any adverse event from the index date to the cut-off", "integer", "", YES_NO
     ),
     "ae_grade3plus": ColumnInfo("Any adverse event of CTCAE grade ≥ 3", "integer", coding=YES_NO),
-    "male": ColumnInfo("Cox covariate: male sex", "integer", coding="1 = male, 0 = female"),
-    "child_pugh_b": ColumnInfo(
-        "Cox covariate: Child-Pugh class B", "integer", coding="1 = B (or C), 0 = A"
-    ),
-    "bclc_c": ColumnInfo(
-        "Cox covariate: BCLC stage C", "integer", coding="1 = C (or D), 0 = 0/A/B"
-    ),
-    "tumour_multiple": ColumnInfo(
-        "Cox covariate: multiple tumours", "integer", coding="1 = multiple, 0 = single"
-    ),
-    "log10_afp": ColumnInfo("Cox covariate: AFP, log10", "float", "log10 ng/mL"),
 }
+
+
+def _covariate_column(covariate: covariates.Covariate) -> ColumnInfo:
+    """A coded model covariate, described by the covariate registry that codes it."""
+    binary = covariate.coding == covariates.Coding.BINARY
+    unit = covariate.unit
+    if covariate.coding == covariates.Coding.LOG10:
+        unit = f"log10 {unit}"
+    return ColumnInfo(
+        f"Model covariate: {covariate.label}",
+        "integer" if binary else "float",
+        "" if binary else unit,
+        coding=f"{covariate.coding_text}; empty = unknown",
+    )
+
+
+COLUMNS.update({c.name: _covariate_column(c) for c in covariates.derived_covariates()})
 
 
 @cache

@@ -154,3 +154,37 @@ def test_rerun_through_the_api_makes_a_new_run(api, world, finished_nt_run):
     assert response.status_code == 201
     assert response.json()["id"] != finished_nt_run.pk
     assert response.json()["status"] == "queued"
+
+
+def test_the_api_lists_a_runs_warnings(api, world, finished_nt_run):
+    warning = "Univariable and multivariable Cox regression: not computed — no events"
+    AnalysisRun.objects.filter(pk=finished_nt_run.pk).update(
+        status=RunStatus.SUCCEEDED_WITH_WARNINGS, warnings=[warning]
+    )
+    api.force_authenticate(world.nt_investigator)
+
+    body = api.get(f"{RUNS}{finished_nt_run.pk}/").json()
+
+    assert body["status"] == "warnings"
+    assert body["warnings"] == [warning]
+
+
+def test_the_api_records_the_cox_selection_option(api, world):
+    control, treatment = seed_arms()
+    api.force_authenticate(world.nt_investigator)
+    response = api.post(
+        RUNS,
+        {
+            "template": "report_a",
+            "cohort": world.nt_cohort.pk,
+            "control_arm": control.pk,
+            "treatment_arm": treatment.pk,
+            "cox_selection": "univariable_p",
+            "cox_p_threshold": 0.05,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    run = AnalysisRun.objects.get(pk=response.json()["id"])
+    assert run.parameters["options"]["cox_selection"] == "univariable_p"
+    assert run.parameters["cox_models"]["p_threshold"] == 0.05

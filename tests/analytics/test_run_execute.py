@@ -27,6 +27,7 @@ class StandInEngine:
     def __init__(self) -> None:
         self.calls: list[dict] = []
         self.progress_seen: list[tuple[int, str]] = []
+        self.warnings: list[str] = []
 
     def module(self) -> types.ModuleType:
         package = types.ModuleType("analytics.reports")
@@ -53,7 +54,10 @@ class StandInEngine:
         run.refresh_from_db()
         self.progress_seen.append((run.progress_pct, run.progress_message))
         self.calls.append({"template": template, "frame": frame, **kwargs})
-        return types.SimpleNamespace(as_dict=lambda: {"sections": [{"key": "survival"}]})
+        return types.SimpleNamespace(
+            as_dict=lambda: {"sections": [{"key": "survival"}]},
+            warnings=lambda: list(self.warnings),
+        )
 
 
 @pytest.fixture
@@ -86,6 +90,23 @@ def test_a_run_stores_every_output_with_its_hash(world, engine, patients):
     assert len(pdf.sha256) == 64
 
 
+def test_a_run_with_a_section_not_computed_succeeds_with_warnings(world, engine, patients):
+    """The outputs exist, but the reader must be told what is missing: status and list."""
+    engine.warnings = ["Cox regression: not computed — too few events (2) for 9 covariates"]
+    run = queue_run(world.investigator, world.nt_cohort)
+
+    assert run_execute(run.pk) == RunStatus.SUCCEEDED_WITH_WARNINGS
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED_WITH_WARNINGS
+    assert run.get_status_display() == "Succeeded with warnings"
+    assert run.warnings == engine.warnings
+    assert run.finished
+    # a redelivered task does not compute it again
+    assert run_execute(run.pk) == RunStatus.SUCCEEDED_WITH_WARNINGS
+    assert len(engine.calls) == 1
+
+
 def test_a_finished_run_records_provenance_and_the_dataset_hash(world, engine, patients):
     run = queue_run(world.investigator, world.nt_cohort)
 
@@ -93,6 +114,7 @@ def test_a_finished_run_records_provenance_and_the_dataset_hash(world, engine, p
 
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED
+    assert run.warnings == []
     assert run.progress_pct == 100
     assert run.finished_at is not None
     assert len(run.dataset_sha256) == 64

@@ -53,7 +53,10 @@ def test_the_run_freezes_cohort_arms_covariates_matching_and_cutoff(world):
     assert params["control_arm"]["rule"] == "systemic_alone"
     assert params["treatment_arm"]["rule"] == "local_plus_systemic"
     assert [c["name"] for c in params["covariates"]] == ["age", "bclc_c"]
-    assert params["covariates"][1]["coding"] == "BCLC stage: C = 1, A/B = 0"
+    # the coding the dataset uses, from the covariate registry (stage D is coded 1 too)
+    assert params["covariates"][1]["coding"] == "C or D = 1, 0/A/B = 0"
+    assert params["covariates"][1]["label"] == "BCLC stage C or D (vs 0/A/B)"
+    assert params["cox_models"]["selection"] == "all"
     assert params["matching"]["caliper_sd"] == 0.1
     assert params["resistance_cycles"] == 4
     assert params["rule_sets"]["arms"] == "arms-v1"

@@ -212,3 +212,21 @@ def test_the_form_knows_each_reports_reference_arms(client, world):
 
     assert response.context["form"].default_arms["report_a"] == [control.pk, treatment.pk]
     assert 'id="default-arms"' in response.content.decode()
+
+
+def test_a_run_with_warnings_lists_them_on_its_page_and_in_its_progress(client, world):
+    run = queue_run(world.nt_investigator, world.nt_cohort)
+    warning = "Cox regression: Overall survival multivariable model: monotone likelihood"
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED_WITH_WARNINGS, progress_pct=100, warnings=[warning]
+    )
+    client.force_login(world.nt_investigator)
+
+    page = client.get(reverse("analytics:run_detail", args=[run.pk])).content.decode()
+    progress = client.get(reverse("analytics:run_progress", args=[run.pk])).json()
+
+    assert "Succeeded with warnings" in page
+    assert "Not computed as planned" in page
+    assert warning in page
+    assert progress["finished"] is True
+    assert progress["warnings"] == [warning]

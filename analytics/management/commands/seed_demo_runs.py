@@ -46,7 +46,9 @@ class Command(BaseCommand):
         control = ArmDefinition.objects.get(rule="systemic_alone", version=1)
         treatment = ArmDefinition.objects.get(rule="local_plus_systemic", version=1)
         existing = AnalysisRun.objects.filter(
-            cohort=cohort, template=ReportTemplate.REPORT_A, status=RunStatus.SUCCEEDED
+            cohort=cohort,
+            template=ReportTemplate.REPORT_A,
+            status__in=[RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_WARNINGS],
         ).first()
         if existing is not None:
             self.stdout.write(
@@ -66,8 +68,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Computing demo Report A run #{run.pk} …")
         status = run_execute(run.pk)
         run.refresh_from_db()
-        if status != RunStatus.SUCCEEDED:
+        if status == RunStatus.FAILED:
             raise CommandError(f"Demo run #{run.pk} failed:\n{run.error}")
+        for warning in run.warnings:
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo Report A run #{run.pk}: {run.outputs.count()} files, "

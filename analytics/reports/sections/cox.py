@@ -97,9 +97,10 @@ def _endpoint(
         for name, model in models.univariable.items()
     ]
     for name, model in named:
-        for warning in model.warnings:
+        warning = _warning(ctx, model)
+        if warning:
             section.warnings.append(f"{label}, {name}: {warning}")
-            section.notes.append(f"{label}, {name}: {warning}")
+            section.notes.append(f"{label}, {name}: {warning}.")
     section.tables.append(
         Table(
             f"{endpoint}_cox",
@@ -151,6 +152,19 @@ def fit_models(
         frame, duration, event, columns, terms={name: terms[name] for name in selected}
     )
     return _Models(univariable, multivariable, selected, term_p)
+
+
+def _warning(ctx: ReportContext, model: CoxResult) -> str | None:
+    """What the reader must be told about one model, with covariates by their labels."""
+    if model.estimable and model.firth:
+        named = ", ".join(covariate_label(ctx, c) for c in model.separation)
+        return (
+            f"monotone likelihood in {named} (no finite maximum-likelihood estimate); "
+            f"Firth-penalised Cox model reported instead ({FIRTH_MARK})"
+        )
+    if not model.estimable:
+        return f"not estimable ({model.reason})"
+    return None
 
 
 def _term_p(model: CoxResult, term: str) -> float | None:
@@ -227,10 +241,11 @@ def model_footnotes(ctx: ReportContext, models: _Models) -> list[str]:
         )
     fallback = [m for m in [result, *models.univariable.values()] if m.estimable and m.firth]
     if fallback:
-        named = sorted({c for m in fallback for c in m.separation})
+        columns = dict.fromkeys(c for m in fallback for c in m.separation)
+        named = ", ".join(covariate_label(ctx, c) for c in columns)
         notes.append(
-            f"{FIRTH_MARK} Monotone likelihood ({', '.join(named)}: the maximum-likelihood "
-            f"estimate does not exist); {FIRTH_METHOD}."
+            f"{FIRTH_MARK} Monotone likelihood in {named} (the maximum-likelihood estimate "
+            f"does not exist): {FIRTH_METHOD}."
         )
     notes += [
         f"{covariate_label(ctx, d.covariate)} left out of the multivariable model: {d.reason}."
