@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from analytics.reports.context import ReportContext, ReportOptions, prepare_frame
+from analytics.reports.datasets import deidentified
+from analytics.reports.dictionary import default_dictionary
 from analytics.reports.model import Report, Section
 from analytics.reports.sections import BUILDERS
 from analytics.reports.sections.common import covariate_coding, covariate_label, unavailable
@@ -44,34 +46,53 @@ MATCHED_OUTCOME_SECTIONS = frozenset({"survival", "resistance"})
 FATAL_EXCEPTION_NAMES = frozenset({"SoftTimeLimitExceeded", "TimeLimitExceeded"})
 
 METHODS: dict[str, str] = {
-    "general": "Percentages are given to 2 decimals, test statistics to 3 and P to 3 "
-    "(P < 0.001 shown as '< 0.001'). All tests are two-sided; P < 0.05 is considered "
-    f"significant. Statistics methods version {METHODS_VERSION}.",
-    "baseline": "Continuous variables: Shapiro–Wilk per arm; mean ± SD and Student's t-test if "
-    "both arms are normal (P ≥ 0.05), otherwise median (Q1, Q3) with SPSS quartiles and the "
-    "Mann–Whitney U test (Z). Categorical variables: n (%) and Pearson χ² without continuity "
-    "correction, with Fisher's exact P for 2×2 tables with an expected count < 5.",
-    "survival": "Kaplan–Meier estimates with Greenwood variance; medians with 95% CI from the "
-    "log-transformed pointwise interval (R survfit); log-rank test as R survdiff; numbers at "
-    "risk at fixed times.",
-    "cox": "Multivariable Cox proportional-hazards models (Efron ties, R coxph default) with "
-    "the arm and the listed covariates on complete cases; HR with Wald 95% CI, "
-    "likelihood-ratio test, concordance; proportional hazards checked with scaled Schoenfeld "
-    "residuals (R cox.zph, survival 2.x).",
-    "response": "Best overall response by mRECIST; ORR = CR + PR and DCR = CR + PR + SD over all "
-    "patients of the arm, compared with Pearson χ² without continuity correction.",
-    "adverse_events": "Adverse events graded by CTCAE v5.0, counted once per patient and term at "
-    "the worst grade; any grade and grade ≥ 3 compared with Pearson χ².",
-    "matching": "Propensity score from a logistic model of the arm on the chosen baseline "
-    "covariates; 1:1 greedy nearest-neighbour matching on the logit of the score without "
-    "replacement, {caliper}; balance by standardized mean differences before and after "
-    "matching.",
-    "resistance": "TACE resistance rate per arm (progression after the N-th TACE cycle, "
-    "rule set 'progression_after_n_cycles') compared with Pearson χ² without continuity "
+    "baseline": "Continuous variables were tested for normality with the Shapiro–Wilk test in "
+    "each arm; when both arms were normal (P ≥ 0.05) they are given as mean ± SD and compared "
+    "with Student's t-test, otherwise as median (Q1, Q3; SPSS quartile definition) and "
+    "compared with the Mann–Whitney U test (Z). Categorical variables are given as n (%) and "
+    "compared with Pearson's χ² test without continuity correction; where an expected count "
+    "was < 5, Fisher's exact P is also given for 2×2 tables.",
+    "survival": "Survival was estimated with the Kaplan–Meier method (Greenwood variance); "
+    "the 95% CI of the median is the log-transformed pointwise interval (R survfit default) "
+    "and arms were compared with the log-rank test (R survdiff). Numbers at risk are shown "
+    "every {risk_step:g} months or a multiple of it.",
+    "cox": "Hazard ratios were estimated with multivariable Cox proportional-hazards models "
+    "(Efron ties, as R coxph) including the arm and the covariates listed below, on complete "
+    "cases; HRs are given with Wald 95% CIs and P, with the likelihood-ratio test and "
+    "concordance of each model. Proportional hazards were checked for each term and globally "
+    'with the score test of R survival\'s cox.zph (survival ≥ 3.0, transform = "km").',
+    "response": "Tumour response was assessed with mRECIST; the best overall response is "
+    "reported, with objective response rate (ORR = CR + PR) and disease control rate "
+    "(DCR = CR + PR + SD) over all patients of the arm, compared with Pearson's χ² test "
+    "without continuity correction.",
+    "adverse_events": "Adverse events were graded with CTCAE v5.0 and counted once per patient "
+    "and term at the worst grade; the incidence of any grade and of grade ≥ 3 was compared "
+    "with Pearson's χ² test without continuity correction, with Fisher's exact P reported "
+    "where an expected count was < 5.",
+    "matching": "A propensity score was estimated with a logistic model of the arm on the "
+    "chosen baseline covariates; patients were matched 1:1 by greedy nearest-neighbour "
+    "matching on the logit of the score without replacement, {caliper}; balance was assessed "
+    "with standardized mean differences before and after matching.",
+    "resistance": "TACE resistance (progression after the {cycles}th TACE cycle, rule set "
+    "'progression_after_n_cycles') was compared with Pearson's χ² test without continuity "
     "correction.",
-    "matched_outcomes": "Outcomes are compared in the matched cohort; the Cox model of the arm "
-    "uses a robust (sandwich) variance clustered on the matched pair.",
+    "matched_outcomes": "Outcomes were compared in the matched cohort; the Cox model of the "
+    "arm uses a robust (sandwich) variance clustered on the matched pair.",
 }
+SIGNIFICANCE = (
+    "All tests were two-sided and P < 0.05 was considered statistically significant. "
+    "Percentages are given to 2 decimals, test statistics to 3 and P to 3 (P < 0.001 below "
+    "0.001)."
+)
+# Packages named in the software sentence, with what they computed.
+SOFTWARE: tuple[tuple[str, str, str], ...] = (
+    ("pandas", "pandas", ""),
+    ("numpy", "NumPy", ""),
+    ("scipy", "SciPy", "χ², Fisher's exact, Shapiro–Wilk, t and Mann–Whitney tests"),
+    ("lifelines", "lifelines", "Kaplan–Meier, log-rank and Cox models"),
+    ("statsmodels", "statsmodels", "logistic propensity model"),
+    ("matplotlib", "matplotlib", "figures"),
+)
 
 
 def build_report(
@@ -122,6 +143,8 @@ def build_report(
         methods=methods_text(keys, ctx),
         flow=[dict(step) for step in flow],
         endpoint_exclusions={k: dict(v) for k, v in endpoint_exclusions.items()},
+        study=study_lines(ctx),
+        dictionary=default_dictionary(deidentified(frame)),
     )
 
 
@@ -160,10 +183,14 @@ def _build_section(key: str, ctx: ReportContext) -> Section:
     except Exception as exc:
         if isinstance(exc, MemoryError) or type(exc).__name__ in FATAL_EXCEPTION_NAMES:
             raise
-        # A bug or an input no builder foresaw: keep the rest of the report, say what failed.
+        # A bug or an input no builder foresaw: keep the rest of the report and say that the
+        # section failed. The exception text goes to the log, not into a manuscript.
         logger.exception("report section %s failed", key)
         return unavailable(
-            key, title, f"this section could not be computed ({type(exc).__name__}: {exc})"
+            key,
+            title,
+            "this section could not be computed because of an unexpected error in the report "
+            "code; the worker log of this run holds the details",
         )
 
 
@@ -177,13 +204,126 @@ def _safe_progress(progress: Progress | None) -> Progress:
 
 def _caliper_text(ctx: ReportContext) -> str:
     caliper = ctx.options.caliper_sd
-    return "no caliper" if caliper is None else f"caliper {caliper:g} SD of the logit"
+    return (
+        "without a caliper" if caliper is None else f"with a caliper of {caliper:g} SD of the logit"
+    )
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return str(value.get("name") or "")
+    return "" if value is None else str(value)
+
+
+def _arm_text(definition: Any, name: str, n: int) -> str:
+    rule = definition.get("rule_text") if isinstance(definition, Mapping) else None
+    text = f"{name} (n = {n})"
+    return f"{text}: {rule}" if rule and rule != name else text
+
+
+def _cohort_text(cohort: Any) -> str:
+    """The cohort's name and its criteria in words (from the run's recorded definition)."""
+    if not isinstance(cohort, Mapping):
+        return _name(cohort)
+    criteria = []
+    for key, label in (
+        ("sites", "sites"),
+        ("bclc_stages", "BCLC stages"),
+        ("child_pugh_classes", "Child-Pugh classes"),
+    ):
+        value = cohort.get(key)
+        if value not in (None, "", [], "any"):
+            criteria.append(
+                f"{label}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            )
+    window = cohort.get("index_date_window")
+    if isinstance(window, list | tuple) and any(window):
+        start, end = (w or "…" for w in window)
+        criteria.append(f"index date {start} to {end}")
+    if cohort.get("refractoriness_rule_set"):
+        required = "required" if cohort.get("require_refractory") else "reported"
+        criteria.append(
+            f"TACE refractoriness ({cohort['refractoriness_rule_set']} rule set) {required}"
+        )
+    if cohort.get("exclude_ineligible"):
+        criteria.append("patients flagged ineligible excluded")
+    name = str(cohort.get("name") or "")
+    description = str(cohort.get("description") or "")
+    text = f"{name} — {description}" if description else name
+    return f"{text} ({'; '.join(criteria)})" if criteria else text
+
+
+def study_lines(ctx: ReportContext) -> list[tuple[str, str]]:
+    """What a reader needs before the first table: cohort, arms with their sizes, cut-off."""
+    sizes = ctx.arm_sizes()
+    provenance = ctx.provenance
+    lines = [("Cohort", _cohort_text(provenance.get("cohort")))]
+    lines.append(
+        (
+            "Control arm",
+            _arm_text(provenance.get("control_arm"), ctx.control_arm, sizes[ctx.control_arm]),
+        )
+    )
+    lines.append(
+        (
+            "Treatment arm",
+            _arm_text(provenance.get("treatment_arm"), ctx.treatment_arm, sizes[ctx.treatment_arm]),
+        )
+    )
+    if provenance.get("cutoff_date"):
+        lines.append(("Data cut-off", str(provenance["cutoff_date"])))
+    return [(label, text) for label, text in lines if text]
+
+
+def _data_paragraph(ctx: ReportContext) -> str:
+    provenance = ctx.provenance
+    sentences = []
+    version = provenance.get("registry_version")
+    cutoff = provenance.get("cutoff_date")
+    source = "Data were extracted from the HCC registry"
+    if version:
+        source += f" (version {version})"
+    if cutoff:
+        source += f" with a data cut-off of {cutoff}"
+    sentences.append(source + ".")
+    cohort = provenance.get("cohort")
+    if cohort:
+        sentences.append(f"The cohort was defined as: {_cohort_text(cohort)}.")
+    sentences.append(
+        f"Patients were assigned to the arms '{ctx.control_arm}' and '{ctx.treatment_arm}' by "
+        "the registry's arm definitions, from the treatments recorded after the index date."
+    )
+    endpoints = provenance.get("endpoints")
+    if isinstance(endpoints, Mapping):
+        for text in endpoints.values():
+            text = str(text)
+            sentences.append(text[:1].upper() + text[1:] + ".")
+    return " ".join(sentences)
+
+
+def _software_sentence(ctx: ReportContext) -> str:
+    versions = ctx.provenance.get("package_versions")
+    versions = versions if isinstance(versions, Mapping) else {}
+    parts = []
+    for key, label, purpose in SOFTWARE:
+        if versions.get(key):
+            parts.append(f"{label} {versions[key]}" + (f" ({purpose})" if purpose else ""))
+    python = f"Python {versions['python']}" if versions.get("python") else "Python"
+    used = f" with {', '.join(parts)}" if parts else ""
+    return (
+        f"Analyses were performed in {python}{used}, by the registry's statistics code "
+        f"(methods version {METHODS_VERSION}), whose results are tested against R."
+    )
 
 
 def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
-    """The methods paragraph, one sentence group per kind of analysis in the report."""
-    text = [METHODS["general"]]
+    """The methods as paragraphs an investigator can paste: data, statistics, software.
+
+    Written from the run's own record (cut-off, cohort, arms, endpoints, options, package
+    versions), so it describes this run and no other.
+    """
     seen = set(keys)
+    statistics = []
     for key in (
         "baseline",
         "matching",
@@ -194,12 +334,20 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
         "resistance",
     ):
         if key in seen:
-            text.append(METHODS[key].format(caliper=_caliper_text(ctx)))
+            statistics.append(
+                METHODS[key].format(
+                    caliper=_caliper_text(ctx),
+                    risk_step=ctx.options.risk_table_step,
+                    cycles=ctx.options.resistance_cycles,
+                )
+            )
     if ctx.use_matched_cohort and seen & MATCHED_OUTCOME_SECTIONS:
-        text.append(METHODS["matched_outcomes"])
+        statistics.append(METHODS["matched_outcomes"])
     if "cox" in seen:
         coding = "; ".join(
-            f"{covariate_label(ctx, c)}: {covariate_coding(ctx, c)}" for c in ctx.options.covariates
+            f"{covariate_label(ctx, c)} ({covariate_coding(ctx, c)})"
+            for c in ctx.options.covariates
         )
-        text.append(f"Cox covariates and their coding: {coding}.")
-    return text
+        statistics.append(f"Cox models were adjusted for: {coding}.")
+    statistics.append(SIGNIFICANCE)
+    return [_data_paragraph(ctx), " ".join(statistics), _software_sentence(ctx)]

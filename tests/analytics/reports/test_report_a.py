@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from analytics.reports.context import SEED002_COVARIATES, prepare_frame
@@ -141,7 +142,7 @@ def test_overall_adverse_event_incidence_counts_ae_any(report_a, cohort):
     ae = table(report_a, "adverse_events", "adverse_events")
     line = row(ae, "Adverse event", "Any adverse event")
     n = int(cohort.loc[cohort["arm"] == TREATMENT, "ae_any"].sum())
-    assert line[arm_column(ae, TREATMENT)].startswith(f"{n} (")
+    assert line[arm_column(ae, TREATMENT, "Any grade")].startswith(f"{n} (")
 
 
 def test_flow_ends_with_the_analysed_patients_per_arm(report_a, cohort):
@@ -158,7 +159,26 @@ def test_endpoint_exclusions_are_reported(report_a):
 
 
 def test_methods_state_the_covariate_coding(report_a):
-    assert any("Child-Pugh B: B = 1, A = 0" in sentence for sentence in report_a.methods)
+    assert any("Child-Pugh B (B = 1, A = 0)" in paragraph for paragraph in report_a.methods)
+
+
+def test_methods_are_written_from_the_run(report_a):
+    """Cut-off, arms, risk-table step and package versions of this run, in words."""
+    text = " ".join(report_a.methods)
+    assert "data cut-off of 2024-12-31" in text
+    assert f"'{CONTROL}'" in text
+    assert f"'{TREATMENT}'" in text
+    assert "every 6 months" in text
+    assert f"pandas {pd.__version__}" in text
+    assert "survival ≥ 3.0" in text
+
+
+def test_the_study_lines_name_the_cohort_arms_with_sizes_and_cutoff(report_a, cohort):
+    study = dict(report_a.study)
+    assert study["Cohort"].startswith("TACE-refractory HCC")
+    n = int((cohort["arm"] == CONTROL).sum())
+    assert study["Control arm"].startswith(f"{CONTROL} (n = {n})")
+    assert study["Data cut-off"] == "2024-12-31"
 
 
 def test_as_dict_is_json_ready(report_a):
@@ -194,6 +214,8 @@ def test_table1_follows_the_cohort_bclc_source(cohort):
         sections=["baseline"],
     )
     table1 = table(report, "baseline", "baseline_table1").frame
-    stages = table1.loc[table1["Category"].isin(["A", "B", "C"]), "Category"].tolist()
-    assert stages[-3:] == ["A", "B", "C"]
+    labels = table1["Characteristic"].str.strip().tolist()
+    start = labels.index("BCLC stage")
+    assert labels[start + 1 : start + 4] == ["A", "B", "C"]
+    assert table1["Characteristic"].iloc[start + 1].startswith("\u2003")
     assert any("derived from the CRF" in n for n in report.section("baseline").notes)
