@@ -73,12 +73,14 @@ METHODS: dict[str, str] = {
     "chosen baseline covariates; patients were matched 1:1 by greedy nearest-neighbour "
     "matching on the logit of the score without replacement, {caliper}; balance was assessed "
     "with standardized mean differences before and after matching.",
-    "resistance": "TACE resistance (progression after the {cycles}th TACE cycle, rule set "
+    "resistance": "TACE resistance (progression after {cycles} TACE cycles, rule set "
     "'progression_after_n_cycles') was compared with Pearson's χ² test without continuity "
     "correction.",
     "matched_outcomes": "Outcomes were compared in the matched cohort; the Cox model of the "
     "arm uses a robust (sandwich) variance clustered on the matched pair.",
 }
+# The order of the methods paragraphs: the order in which a manuscript's methods read.
+ORDER = ("baseline", "matching", "survival", "cox", "response", "adverse_events", "resistance")
 SIGNIFICANCE = (
     "All tests were two-sided and P < 0.05 was considered statistically significant. "
     "Percentages are given to 2 decimals, test statistics to 3 and P to 3 (P < 0.001 below "
@@ -317,22 +319,15 @@ def _software_sentence(ctx: ReportContext) -> str:
 
 
 def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
-    """The methods as paragraphs an investigator can paste: data, statistics, software.
+    """The methods as paragraphs an investigator can paste: data, one paragraph per kind of
+    analysis in the report, then significance and software.
 
     Written from the run's own record (cut-off, cohort, arms, endpoints, options, package
     versions), so it describes this run and no other.
     """
     seen = set(keys)
     statistics = []
-    for key in (
-        "baseline",
-        "matching",
-        "survival",
-        "cox",
-        "response",
-        "adverse_events",
-        "resistance",
-    ):
+    for key in ORDER:
         if key in seen:
             statistics.append(
                 METHODS[key].format(
@@ -348,6 +343,7 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
             f"{covariate_label(ctx, c)} ({covariate_coding(ctx, c)})"
             for c in ctx.options.covariates
         )
-        statistics.append(f"Cox models were adjusted for: {coding}.")
-    statistics.append(SIGNIFICANCE)
-    return [_data_paragraph(ctx), " ".join(statistics), _software_sentence(ctx)]
+        position = [k for k in ORDER if k in seen].index("cox")
+        statistics[position] += f" Cox models were adjusted for: {coding}."
+    closing = f"{SIGNIFICANCE} {_software_sentence(ctx)}"
+    return [_data_paragraph(ctx), *statistics, closing]

@@ -101,7 +101,6 @@ PRINT_CSS = """
 .hcc-report { font-size: 8.5pt; }
 .hcc-report h1 { string-set: report-title content(); font-size: 15pt; }
 .hcc-report h2 { page-break-after: avoid; font-size: 12pt; margin-top: 1em; }
-.hcc-report section#methods-provenance { page-break-before: always; }
 .hcc-report caption { page-break-after: avoid; }
 .hcc-report table { page-break-inside: auto; }
 .hcc-report tr { page-break-inside: avoid; }
@@ -113,8 +112,10 @@ PRINT_CSS = """
 .hcc-report table { font-size: 7.5pt; }
 .hcc-report td.num { white-space: normal; }
 .hcc-report th, .hcc-report td { overflow-wrap: break-word; padding: 1.5px 3px; }
-/* A Kaplan–Meier figure with its risk table is 7 × 5 in: at 150 mm wide two fit on a page. */
-.hcc-report figure img { width: 150mm; max-width: 100%; }
+/* A Kaplan–Meier figure with its risk table is 7 × 4.6 in: at 140 mm wide, two figures with
+   their median tables fit on one page. */
+.hcc-report figure { margin: 0.3em 0 0.8em; }
+.hcc-report figure img { width: 140mm; max-width: 100%; }
 .hcc-report figure.wide img { width: 100%; }
 .hcc-report table.dictionary { font-size: 6.5pt; }
 """
@@ -129,18 +130,27 @@ def _text(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _value_html(value: Any) -> str:
-    """A provenance value: nested mappings as definition lists, lists as bullet lists."""
+def _value_text(value: Any) -> str:
+    """A provenance value as one line of text: mappings as "key: value; …", a named item
+    ({"name", "coding"}) as "name (coding)", lists joined by commas, empty as "—"."""
     if isinstance(value, Mapping):
+        if set(value) == {"name", "coding"}:
+            return f"{value['name']} ({value['coding']})"
         if not value:
             return "—"
-        items = "".join(f"<li><b>{_text(k)}</b>: {_value_html(v)}</li>" for k, v in value.items())
-        return f"<ul>{items}</ul>"
+        return "; ".join(f"{k}: {_value_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         if not value:
             return "—"
-        return "<ul>" + "".join(f"<li>{_value_html(v)}</li>" for v in value) + "</ul>"
-    return _text(value) or "—"
+        separator = "; " if any(isinstance(v, Mapping) for v in value) else ", "
+        return separator.join(_value_text(v) for v in value)
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def _value_html(value: Any) -> str:
+    return _text(_value_text(value))
 
 
 def provenance_items(provenance: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -212,7 +222,7 @@ def _inline_svg(svg: bytes) -> str:
 WIDE_FIGURE_PREFIXES = ("forest", "love", "balance")
 
 
-def figure_html(figure: Figure, *, embed: str = "svg") -> str:
+def figure_html(figure: Figure, *, embed: str = "svg", number: int | None = None) -> str:
     if embed == "png":
         data = base64.b64encode(figure.png).decode("ascii")
         body = f'<img alt="{_text(figure.title)}" src="data:image/png;base64,{data}">'
@@ -220,9 +230,10 @@ def figure_html(figure: Figure, *, embed: str = "svg") -> str:
         body = _inline_svg(figure.svg)
     wide = any(part in figure.key for part in WIDE_FIGURE_PREFIXES)
     css = ' class="wide"' if wide else ""
+    label = f"Figure {number}. " if number is not None else ""
     return (
         f'<figure id="figure-{_text(figure.key)}"{css}>{body}'
-        f"<figcaption>{_text(figure.title)}</figcaption></figure>"
+        f"<figcaption>{label}{_text(figure.title)}</figcaption></figure>"
     )
 
 
@@ -246,17 +257,23 @@ def section_items(section: Section) -> list[Table | Figure]:
     )
 
 
-def section_html(section: Section, number: int, *, embed: str = "svg") -> str:
+def section_html(
+    section: Section, number: int, *, embed: str = "svg", first_figure: int = 1
+) -> str:
+    """A numbered section; its figures are numbered from ``first_figure``."""
     parts = [f'<section id="section-{_text(section.key)}">']
     parts.append(f"<h2>{number}. {_text(section.title)}</h2>")
     if section.unavailable:
         parts.append(f'<p class="unavailable">Not available: {_text(section.unavailable)}</p>')
         parts.append(_notes_html(section.notes))
         return "".join(parts) + "</section>"
+    figure_number = first_figure
     for item in section_items(section):
-        parts.append(
-            figure_html(item, embed=embed) if isinstance(item, Figure) else table_html(item)
-        )
+        if isinstance(item, Figure):
+            parts.append(figure_html(item, embed=embed, number=figure_number))
+            figure_number += 1
+        else:
+            parts.append(table_html(item))
     parts.append(_notes_html(section.notes))
     return "".join(parts) + "</section>"
 
@@ -294,6 +311,15 @@ def methods_provenance_html(report: Report, number: int) -> str:
     )
 
 
+def _sections_html(report: Report, embed: str) -> list[str]:
+    parts, first_figure = [], 1
+    for number, section in enumerate(report.sections, start=1):
+        parts.append(section_html(section, number, embed=embed, first_figure=first_figure))
+        if section.available:
+            first_figure += len(section.figures)
+    return parts
+
+
 def render_html(report: Report, *, fragment: bool = False, embed: str = "svg") -> str:
     """The report as HTML: a full page, or with ``fragment=True`` a ``<div>`` with its own
     scoped style, to place inside the web app's page. ``embed`` = "svg" inlines the SVG
@@ -306,7 +332,7 @@ def render_html(report: Report, *, fragment: bool = False, embed: str = "svg") -
             f'<div class="hcc-report"><style>{CSS}</style>',
             f"<h1>{_text(report.title)}</h1>",
             study_html(report),
-            *(section_html(s, n, embed=embed) for n, s in enumerate(report.sections, start=1)),
+            *_sections_html(report, embed),
             methods_provenance_html(report, len(report.sections) + 1),
             "</div>",
         ]

@@ -316,3 +316,59 @@ def test_figure_files_give_png_and_svg_of_every_figure(report_a):
         f"{f.key}.{ext}" for f in report_a.figures() for ext in ("png", "svg")
     )
     assert files["os_km.png"].startswith(b"\x89PNG")
+
+
+# --- the PDF as a reader gets it ---------------------------------------------------------
+
+SECTION_HEADINGS = (
+    "1. Patient flow",
+    "2. Baseline characteristics (Table 1)",
+    "3. Overall and progression-free survival (Kaplan–Meier)",
+    "4. Multivariable Cox regression for OS and PFS",
+    "5. Best overall response (mRECIST), ORR and DCR",
+    "6. Adverse events by CTCAE v5.0 term",
+    "7. Methods and provenance",
+)
+# Text of a Python exception or a library's message that must never reach a page. The library
+# name is allowed in the methods, where the software is cited.
+EXCEPTION_TEXT = ("Traceback", "Error:", "Exception", "Warning:")
+LIBRARY_TEXT = ("lifelines", "statsmodels", "scipy", "complete separation")
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_pdf_sections_come_in_seed_002_order(pdf_a):
+    text = "\n".join(_pages(pdf_a))
+    positions = [text.index(heading) for heading in SECTION_HEADINGS]
+    assert positions == sorted(positions)
+    for heading in SECTION_HEADINGS:
+        assert text.count(heading) == 1, heading
+
+
+def test_pdf_page_1_starts_with_the_study_not_the_settings(pdf_a):
+    first = _pages(pdf_a)[0]
+    for text in ("Synthetic cohort report", "Cohort", "Control arm", "Data cut-off", "2024-12-31"):
+        assert text in first, text
+    assert "1. Patient flow" in first
+    for setting in ("Package versions", "SHA-256", "Registry version"):
+        assert setting not in first, setting
+
+
+def test_pdf_holds_no_exception_text(pdf_a):
+    pages = _pages(pdf_a)
+    for number, page in enumerate(pages, start=1):
+        for text in EXCEPTION_TEXT:
+            assert text not in page, (number, text)
+    results = "\n".join(pages).split(SECTION_HEADINGS[-1])[0]
+    for text in LIBRARY_TEXT:
+        assert text not in results.lower(), text
+
+
+def test_pdf_has_no_near_empty_page(pdf_a):
+    """Every page but the last carries at least a few lines of text or a figure."""
+    reader = PdfReader(io.BytesIO(pdf_a))
+    for number, page in enumerate(reader.pages[:-1], start=1):
+        has_image = bool(page.images)
+        assert has_image or len(page.extract_text()) > 400, number
