@@ -129,9 +129,22 @@ def median_iqr(median: float | None, q1: float | None, q3: float | None, decimal
     )
 
 
-# Plain text cells of tables that are not (yet) built from Cells: a lone number is still
-# written as a number, with the decimals it was printed with.
-_PLAIN_NUMBER = re.compile(r"^[-−]?\d+(\.\d+)?$")
+# Plain text cells of tables that are not (yet) built from Cells: a lone number, "n (%)" and
+# "estimate (lower, upper)" are still written as numbers, with the decimals they were printed
+# with (so at the printed precision: build tables from Cells to keep the unrounded values).
+_NUM = r"[-−]?\d+(?:\.\d+)?"
+_PLAIN_NUMBER = re.compile(rf"^{_NUM}$")
+_COUNT_PCT = re.compile(rf"^(\d+) \(({_NUM}|-)\)$")
+_ESTIMATE_CI = re.compile(rf"^({_NUM}) \(({_NUM}|NR), ({_NUM}|NR)\)$")
+
+
+def _parsed(text: str) -> tuple[float | int | None, str]:
+    """A printed number as (value, Excel format with the printed decimals)."""
+    if text in ("-", "NR"):
+        return None, "General"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    value = float(text.replace("−", "-"))
+    return (int(value) if decimals == 0 else value), decimals_format(decimals)
 
 
 def as_cell(value: Any) -> Any:
@@ -157,9 +170,12 @@ def as_cell(value: Any) -> Any:
         if text == NOT_ESTIMABLE:
             return Cell(NOT_ESTIMABLE, [("", None, "General")])
         if _PLAIN_NUMBER.match(text):
-            parsed = float(text.replace("−", "-"))
-            decimals = len(text.split(".")[1]) if "." in text else 0
+            return Cell(text, [("", *_parsed(text))])
+        if match := _COUNT_PCT.match(text):
+            return Cell(text, [("n", *_parsed(match[1])), ("%", *_parsed(match[2]))])
+        if match := _ESTIMATE_CI.match(text):
+            names = ("estimate", "95% CI lower", "95% CI upper")
             return Cell(
-                text, [("", int(parsed) if decimals == 0 else parsed, decimals_format(decimals))]
+                text, [(n, *_parsed(g)) for n, g in zip(names, match.groups(), strict=True)]
             )
     return value

@@ -149,7 +149,15 @@ def test_flow_ends_with_the_analysed_patients_per_arm(report_a, cohort):
     flow = table(report_a, "patient_flow", "patient_flow").frame
     assert flow["Step"].iloc[-1] == "Analysed"
     assert flow["n"].iloc[-1] == len(cohort)
-    assert flow[CONTROL].iloc[-1] == str(int((cohort["arm"] == CONTROL).sum()))
+    assert flow[CONTROL].iloc[-1] == int((cohort["arm"] == CONTROL).sum())
+
+
+def test_flow_lists_each_exclusion_reason_before_the_step_it_leads_to(report_a):
+    flow = table(report_a, "patient_flow", "patient_flow").frame
+    steps = flow["Step"].str.strip().tolist()
+    excluded = steps.index("Excluded: ECOG performance status above 1")
+    assert steps[excluded + 2] == "Cohort criteria"
+    assert flow["n"].iloc[excluded] == 15
 
 
 def test_endpoint_exclusions_are_reported(report_a):
