@@ -113,6 +113,7 @@ class Report:
         return {
             "title": self.title,
             "template": self.template,
+            "study": [{"label": label, "text": text} for label, text in self.study],
             "methods": list(self.methods),
             "sections": [
                 {
