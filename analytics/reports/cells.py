@@ -166,7 +166,7 @@ def as_cell(value: Any) -> Any:
             return None
         return Cell(repr(plain), [("", plain, "General")])
     if isinstance(value, str):
-        text = value.strip()
+        text = value
         if text == NOT_ESTIMABLE:
             return Cell(NOT_ESTIMABLE, [("", None, "General")])
         if _PLAIN_NUMBER.match(text):

@@ -400,15 +400,18 @@ class Sheet:
 
     A column of :class:`~analytics.reports.cells.Cell` values becomes one column per part of
     the cells ("<column> n", "<column> %"; a column of one number keeps its name); a column
-    without numbers stays text. ``rows`` hold numbers as numbers and text passed through
+    without numbers stays text, and so does the first column, which labels the rows.
+    ``rows`` hold numbers as numbers and text passed through
     ``registry.spreadsheets.safe_cell``; ``formats`` the Excel number format of each value.
     """
 
     def __init__(self, table: Table) -> None:
         self.headers: list[str] = []
         columns: list[tuple[list[Any], list[str | None]]] = []
-        for column in table.frame.columns:
-            values = [as_cell(v) for v in table.frame[column].tolist()]
+        for number, column in enumerate(table.frame.columns):
+            # The first column labels the rows ("BCLC stage 0", "Step"): text, never parsed.
+            raw = table.frame[column].tolist()
+            values = raw if number == 0 else [as_cell(v) for v in raw]
             width = max((len(v.parts) for v in values if isinstance(v, Cell)), default=0)
             if width == 0:
                 self.headers.append(str(column))

@@ -372,3 +372,14 @@ def test_pdf_has_no_near_empty_page(pdf_a):
     for number, page in enumerate(reader.pages[:-1], start=1):
         has_image = bool(page.images)
         assert has_image or len(page.extract_text()) > 400, number
+
+
+def test_row_labels_stay_text_even_when_they_look_like_numbers():
+    """BCLC stage "0" or ALBI grade "1" label a row: text in the first column, not 0 or 1."""
+    from analytics.reports import Table
+    from analytics.reports.render import Sheet
+
+    frame = pd.DataFrame({"Characteristic": ["BCLC stage", "\u20030", "1"], "n": ["", "3", "4"]})
+    layout = Sheet(Table("t", "t", frame))
+    assert [r[0] for r in layout.rows] == ["BCLC stage", "\u20030", "1"]
+    assert [r[1] for r in layout.rows] == [None, 3, 4]
