@@ -57,7 +57,7 @@ METHODS: dict[str, str] = {
     "and arms were compared with the log-rank test (R survdiff). Numbers at risk are shown "
     "every {risk_step:g} months or a multiple of it.",
     "cox": "Hazard ratios were estimated with multivariable Cox proportional-hazards models "
-    "(Efron ties, as R coxph) including the arm and the covariates listed below, on complete "
+    "(Efron ties, as R coxph) including the arm and baseline covariates, on complete "
     "cases; HRs are given with Wald 95% CIs and P, with the likelihood-ratio test and "
     "concordance of each model. Proportional hazards were checked for each term and globally "
     'with the score test of R survival\'s cox.zph (survival ≥ 3.0, transform = "km").',
@@ -83,8 +83,8 @@ METHODS: dict[str, str] = {
 ORDER = ("baseline", "matching", "survival", "cox", "response", "adverse_events", "resistance")
 SIGNIFICANCE = (
     "All tests were two-sided and P < 0.05 was considered statistically significant. "
-    "Percentages are given to 2 decimals, test statistics to 3 and P to 3 (P < 0.001 below "
-    "0.001)."
+    "Percentages are given to 2 decimals, test statistics to 3 and P to 3 decimals (values "
+    "below 0.001 as P < 0.001)."
 )
 # Packages named in the software sentence, with what they computed.
 SOFTWARE: tuple[tuple[str, str, str], ...] = (
@@ -291,9 +291,21 @@ def _data_paragraph(ctx: ReportContext) -> str:
     cohort = provenance.get("cohort")
     if cohort:
         sentences.append(f"The cohort was defined as: {_cohort_text(cohort)}.")
+    arms = []
+    for key, name in (("control_arm", ctx.control_arm), ("treatment_arm", ctx.treatment_arm)):
+        definition = provenance.get(key)
+        definition = definition if isinstance(definition, Mapping) else {}
+        rule, window = definition.get("rule_text"), definition.get("window_days")
+        detail = [str(rule)] if rule and rule != name else []
+        if isinstance(window, int) and window > 0:
+            detail.append(f"{window}-day treatment window")
+        arms.append(f"'{name}'" + (f" ({'; '.join(detail)})" if detail else ""))
+    rule_sets = provenance.get("rule_sets")
+    version = rule_sets.get("arms") if isinstance(rule_sets, Mapping) else None
     sentences.append(
-        f"Patients were assigned to the arms '{ctx.control_arm}' and '{ctx.treatment_arm}' by "
-        "the registry's arm definitions, from the treatments recorded after the index date."
+        f"Patients were assigned to the arms {arms[0]} and {arms[1]} from their recorded "
+        "treatments by the registry's arm definitions"
+        + (f" (arm rules {version})." if version else ".")
     )
     endpoints = provenance.get("endpoints")
     if isinstance(endpoints, Mapping):
@@ -311,10 +323,11 @@ def _software_sentence(ctx: ReportContext) -> str:
         if versions.get(key):
             parts.append(f"{label} {versions[key]}" + (f" ({purpose})" if purpose else ""))
     python = f"Python {versions['python']}" if versions.get("python") else "Python"
-    used = f" with {', '.join(parts)}" if parts else ""
+    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+    used = f" with {listed}" if listed else ""
     return (
-        f"Analyses were performed in {python}{used}, by the registry's statistics code "
-        f"(methods version {METHODS_VERSION}), whose results are tested against R."
+        "Analyses were performed with the registry's statistics code (methods version "
+        f"{METHODS_VERSION}, its results tested against R) in {python}{used}."
     )
 
 
