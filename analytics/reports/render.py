@@ -395,6 +395,15 @@ def _missing(value: Any) -> bool:
         return False
 
 
+# Sub-column names in a fixed order, so a Table 1 arm column reads "n / mean / median",
+# "% / SD / Q1", "Q3" whichever row comes first.
+PART_ORDER = ("n", "mean", "median", "estimate", "%", "SD", "Q1", "95% CI lower")
+
+
+def _part_rank(name: str) -> int:
+    return PART_ORDER.index(name) if name in PART_ORDER else len(PART_ORDER)
+
+
 class Sheet:
     """A table as spreadsheet columns: every number its own cell, with its number format.
 
@@ -429,7 +438,8 @@ class Sheet:
                         if name and name not in names[position]:
                             names[position].append(name)
             for position in range(width):
-                label = " / ".join(names[position]) if width > 1 else ""
+                ordered = sorted(names[position], key=_part_rank)
+                label = " / ".join(ordered) if width > 1 else ""
                 self.headers.append(f"{column} {label}" if label else str(column))
                 cells, formats = [], []
                 for value in values:

@@ -383,3 +383,10 @@ def test_row_labels_stay_text_even_when_they_look_like_numbers():
     layout = Sheet(Table("t", "t", frame))
     assert [r[0] for r in layout.rows] == ["BCLC stage", "\u20030", "1"]
     assert [r[1] for r in layout.rows] == [None, 3, 4]
+
+
+def test_table_1_arm_columns_split_into_named_numbers(report_a):
+    sheet = _workbook(report_a)["baseline_table1"]
+    headers = [c.value for c in sheet[3]]
+    arm = arm_column(table(report_a, "baseline", "baseline_table1"), CONTROL)
+    assert headers[1:4] == [f"{arm} n / mean / median", f"{arm} % / SD / Q1", f"{arm} Q3"]
