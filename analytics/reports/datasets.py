@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.reports.dictionary import YES_NO, default_dictionary
+from registry.spreadsheets import safe_cell
 
 IDENTIFYING_COLUMNS = ("site_patient_ref",)
 MAX_NAME = 32  # Stata's limit (SPSS allows 64)
@@ -196,6 +197,14 @@ def dataset_files(frame: pd.DataFrame, dictionary: pd.DataFrame | None = None) -
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
+    """The frame as CSV; text cells through ``safe_cell`` (a value such as "=1+1" in a
+    free-text column must not become a formula when the file is opened in a spreadsheet),
+    numbers untouched so a negative value stays a number."""
+    safe = frame.copy()
+    safe.columns = [safe_cell(str(c)) for c in safe.columns]
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            safe[column] = safe[column].map(safe_cell)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    safe.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")

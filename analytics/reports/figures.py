@@ -78,6 +78,7 @@ def _make(key: str, title: str, figure: MplFigure) -> Figure:
 # --- Kaplan–Meier --------------------------------------------------------------------------
 
 
+KM_HEIGHT_IN = 4.6
 MAX_RISK_COLUMNS = 10  # more columns than this do not fit under a 7-inch plot
 
 
@@ -107,8 +108,10 @@ def kaplan_meier_figure(
     arm, one column per time); its times set the x ticks so the table lines up with them.
     """
     with matplotlib.rc_context(RC):
-        figure = _new_figure(7.0, 5.0)
-        grid = figure.add_gridspec(2, 1, height_ratios=(4.2, 1.0), hspace=0.35)
+        # 7 × 4.6 in: at 140 mm wide in the PDF a curve with its risk table is ~92 mm high, so
+        # the OS and PFS figures with their median tables share one A4 page.
+        figure = _new_figure(7.0, KM_HEIGHT_IN)
+        grid = figure.add_gridspec(2, 1, height_ratios=(3.8, 1.0), hspace=0.38)
         axes = figure.add_subplot(grid[0])
         table = figure.add_subplot(grid[1], sharex=axes)
         times = [float(t) for t in at_risk.columns]

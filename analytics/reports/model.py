@@ -1,8 +1,10 @@
 """The report as data: sections of tables and figures, rendered later to HTML, PDF, XLSX, CSV.
 
 Computing a report and rendering it are separate steps so that every output format shows the
-same numbers: the renderers only lay out what is here. Tables hold display-ready text,
-formatted by ``analytics.stats.formatting`` (percent 2 decimals, statistics 3, p 3).
+same numbers: the renderers only lay out what is here. Table cells are display-ready text,
+formatted by ``analytics.stats.formatting`` (percent 2 decimals, statistics 3, p 3); cells
+built with ``analytics.reports.cells`` also carry the unrounded numbers, which the XLSX and
+CSV files store as numbers.
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Table:
-    """One table: ``key`` is unique in the report and names its CSV file and XLSX sheet."""
+    """One table: ``key`` is unique in the report and names its CSV file and XLSX sheet.
+
+    ``groups`` puts a spanning header above the columns, as (label, number of columns); the
+    columns under a group are named "<label>: <column>" and printed as "<column>".
+    ``in_document`` False keeps a table out of the PDF/HTML (its content is already drawn,
+    e.g. the numbers at risk under a Kaplan–Meier curve) but in the XLSX and CSV files.
+    """
 
     key: str
     title: str
     frame: pd.DataFrame = field(repr=False)
     footnotes: list[str] = field(default_factory=list)
+    groups: tuple[tuple[str, int], ...] = ()
+    in_document: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,9 +82,12 @@ class Section:
 class Report:
     """A computed report: provenance first (what was analysed, how), then its sections.
 
-    ``methods`` are the sentences of the methods paragraph, ``flow`` the patient flow steps
-    (``{"step", "n", "excluded", "by_arm"}``) and ``endpoint_exclusions`` the patients left
-    out of each endpoint with the reason; all three are printed in the provenance block.
+    ``study`` is what a reader needs first (cohort, arms with their sizes, data cut-off);
+    ``methods`` are the paragraphs of the statistical methods, written to be pasted into a
+    manuscript; ``flow`` the patient flow steps (``{"step", "n", "excluded", "by_arm"}``) and
+    ``endpoint_exclusions`` the patients left out of each endpoint with the reason;
+    ``dictionary`` describes the analysis dataset's columns. Methods, provenance and the
+    dictionary close the report.
     """
 
     title: str
@@ -84,6 +97,8 @@ class Report:
     methods: list[str] = field(default_factory=list)
     flow: list[dict[str, Any]] = field(default_factory=list)
     endpoint_exclusions: dict[str, dict[str, int]] = field(default_factory=dict)
+    study: list[tuple[str, str]] = field(default_factory=list)
+    dictionary: pd.DataFrame | None = field(default=None, repr=False)
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
@@ -111,6 +126,7 @@ class Report:
             "title": self.title,
             "template": self.template,
             "warnings": self.warnings(),
+            "study": [{"label": label, "text": text} for label, text in self.study],
             "methods": list(self.methods),
             "sections": [
                 {

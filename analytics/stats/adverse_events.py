@@ -2,8 +2,9 @@
 
 A patient counts once per term, at the worst grade recorded for that term; the denominator is
 every patient of the arm (the safety population), not only patients with an event. Incidence
-is compared with Pearson χ² without continuity correction (seed 002 Table 3 footnote b); a term
-with no events in either arm is not testable and prints "-", as the seed does for grade ≥ 3.
+is compared with Pearson χ² without continuity correction (seed 002 Table 3 footnote b and
+spec/ANALYSIS.md), with Fisher's exact P alongside where an expected count is < 5 (2×2); a
+term with no events in either arm is not testable (the seed prints "-" for grade ≥ 3).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analytics.stats.categorical import ChiSquareResult, compare_proportions
-from analytics.stats.formatting import format_count_pct, format_p
 
 SEVERE_GRADE = 3
 ANY_EVENT = "Any adverse event"
@@ -37,35 +37,27 @@ class AdverseEventTable:
     terms: tuple[AdverseEventRow, ...]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per term and severity ("any grade", "grade ≥ 3"): n (%) per arm, χ² P,
-        Fisher P where an expected count is < 5 (2×2)."""
+        """Seed 002 Table 3 as numbers: one row per term ("Any adverse event" first), and for
+        each severity ("any grade", "grade ≥ 3") the count and percentage per arm, Pearson χ²
+        (no continuity correction), its P, Fisher's exact P where an expected count is < 5
+        (2×2; else NaN) and why the test is not estimable (e.g. no event in either arm)."""
         rows = []
         for ae in (self.overall, *self.terms):
+            row: dict[str, object] = {"term": ae.term}
             for severity, counts, test in (
                 ("any grade", ae.any_grade, ae.any_grade_test),
                 ("grade ≥ 3", ae.grade_3_plus, ae.grade_3_plus_test),
             ):
-                row: dict[str, object] = {"term": ae.term, "severity": severity}
-                row.update(
-                    {arm: format_count_pct(counts[arm], self.totals[arm]) for arm in self.arms}
-                )
-                row["chi_square"] = test.statistic
-                row["p_value"] = test.p_value
-                row["p"] = format_p(test.p_value)
-                row["fisher_p"] = format_p(test.fisher_p) if test.fisher_p is not None else ""
-                row["reason"] = test.reason
-                rows.append(row)
-        columns = [
-            "term",
-            "severity",
-            *self.arms,
-            "chi_square",
-            "p_value",
-            "p",
-            "fisher_p",
-            "reason",
-        ]
-        return pd.DataFrame(rows, columns=columns)
+                for arm in self.arms:
+                    total = self.totals[arm]
+                    row[f"{severity} {arm} n"] = counts[arm]
+                    row[f"{severity} {arm} %"] = 100.0 * counts[arm] / total if total else None
+                row[f"{severity} chi_square"] = test.statistic
+                row[f"{severity} p"] = test.p_value
+                row[f"{severity} fisher_p"] = test.fisher_p
+                row[f"{severity} reason"] = test.reason
+            rows.append(row)
+        return pd.DataFrame(rows)
 
 
 def adverse_event_table(

@@ -1,18 +1,26 @@
 """Section 2 of Report A: baseline characteristics by arm, every row of seed 002 Table 1.
 
 Methods (Shapiro–Wilk, t or Mann–Whitney Z, Pearson χ² with Fisher where sparse) are those of
-``analytics.stats.table1``; this module chooses the rows and lays them out as the seed does:
-one row per yes/no characteristic (its "yes" count), one row per level otherwise.
+``analytics.stats.table1`` (``compare_continuous``/``compare_categorical``, the functions its
+``table_one`` calls); this module chooses the rows and lays them out as the seed does: one row
+per yes/no characteristic (its "yes" count), a header row and one indented row per category
+otherwise.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from analytics.reports import cells
 from analytics.reports.context import ReportContext
 from analytics.reports.model import Section, Table
 from analytics.reports.sections.common import unavailable
-from analytics.stats.table1 import FOOTNOTES, VariableSpec, table_one
+from analytics.stats.table1 import (
+    FOOTNOTES,
+    VariableSpec,
+    compare_categorical,
+    compare_continuous,
+)
 
 KEY = "baseline"
 TITLE = "Baseline characteristics (Table 1)"
@@ -38,7 +46,7 @@ ROWS: tuple[VariableSpec, ...] = (
         "extrahepatic_blood_supply", "Extrahepatic blood supply", "categorical", (YES, NO)
     ),
 )
-COLUMNS = ("Characteristic", "Category", "Test", "t/χ²/Z", "P", "Fisher's exact P", "Footnote")
+COLUMNS = ("Test", "t/χ²/Z", "P", "Fisher's exact P", "Footnote")
 YES_NO_COLUMNS = ("chronic_hepatitis", "arteriovenous_fistula", "extrahepatic_blood_supply")
 
 
@@ -85,8 +93,17 @@ def build(ctx: ReportContext) -> Section:
     absent = [spec.label for spec in ROWS if spec.column not in data.columns]
     if not specs:
         return unavailable(KEY, TITLE, "the dataset has none of the Table 1 characteristics")
-    raw = table_one(data, "arm", specs, group_order=list(ctx.arms))
-    frame, footnote_keys, reasons = _layout(raw, ctx)
+    rows: list[dict[str, object]] = []
+    footnote_keys: set[str] = {"a", "b"}
+    reasons: list[tuple[str, str]] = []
+    for spec in specs:
+        spec_rows, footnote, why = _rows(spec, data, ctx)
+        rows += spec_rows
+        footnote_keys.update(footnote.split(","))
+        if why:
+            reasons.append((spec.label, why))
+    frame = pd.DataFrame(rows, columns=["Characteristic", *ctx.arms, *COLUMNS])
+    frame = frame.rename(columns={arm: ctx.arm_header(arm) for arm in ctx.arms})
     footnotes = [f"{k}. {FOOTNOTES[k]}" for k in sorted(footnote_keys)]
     notes = [f"Not in the dataset, so not shown: {', '.join(absent)}."] if absent else []
     notes += [f"{label}: test not estimable ({why})." for label, why in reasons]
@@ -99,40 +116,56 @@ def build(ctx: ReportContext) -> Section:
     return Section(KEY, TITLE, tables=[table], notes=notes)
 
 
-def _layout(
-    raw: pd.DataFrame, ctx: ReportContext
-) -> tuple[pd.DataFrame, set[str], list[tuple[str, str]]]:
-    """Seed 002's layout: characteristic, category, n (%) or summary per arm, t/χ²/Z, P."""
+def _rows(
+    spec: VariableSpec, data: pd.DataFrame, ctx: ReportContext
+) -> tuple[list[dict[str, object]], str, str | None]:
+    """Seed 002's layout of one characteristic: a continuous variable on one row with its
+    summary per arm; a yes/no one on one row with its "yes" count; any other categorical
+    variable as a header row with the test, then one indented row per category."""
     arms = list(ctx.arms)
-    rows: list[dict[str, object]] = []
-    footnotes: set[str] = {"a", "b"}
-    reasons: list[tuple[str, str]] = []
-    for _, row in raw.iterrows():
-        header = pd.isna(row["level"]) or row["level"] is None
-        if header:
-            footnotes.update(str(row["footnote"]).split(","))
-            if isinstance(row["reason"], str) and row["reason"]:
-                reasons.append((str(row["label"]), row["reason"]))
-            rows.append(_header_row(row, arms))
-        elif row["variable"] in YES_NO_COLUMNS:
-            # A yes/no characteristic prints on one row, with the "yes" count (seed 002).
-            if row["level"] == YES:
-                rows[-1].update({arm: row[arm] for arm in arms})
-        else:
-            level_row = dict.fromkeys(COLUMNS, "")
-            level_row.update({"Category": row["level"], **{arm: row[arm] for arm in arms}})
-            rows.append(level_row)
-    frame = pd.DataFrame(rows, columns=["Characteristic", "Category", *arms, *COLUMNS[2:]])
-    frame = frame.rename(columns={arm: ctx.arm_header(arm) for arm in arms})
-    return frame, footnotes, reasons
+    if spec.kind == "continuous":
+        cont = compare_continuous(
+            data, spec.column, "arm", group_order=arms, decimals=spec.decimals
+        )
+        row = _header(spec.label, cont.statistic_kind, cont.statistic, cont.p_value, None)
+        row["Footnote"] = cont.footnote
+        for arm, group in zip(arms, cont.groups, strict=True):
+            row[arm] = (
+                cells.mean_sd(group.mean, group.sd, spec.decimals)
+                if cont.normal
+                else cells.median_iqr(group.median, group.q1, group.q3, spec.decimals)
+            )
+        return [row], cont.footnote, cont.reason
+    cat = compare_categorical(data, spec.column, "arm", levels=spec.levels, group_order=arms)
+    chi = cat.chi_square
+    header = _header(spec.label, "χ²", chi.statistic, chi.p_value, chi.fisher_p)
+    header["Footnote"] = cat.footnote
+    totals = cat.counts.sum(axis=0)
+    labels = spec.level_labels or {}
+    level_rows = []
+    for level in cat.counts.index:
+        counts = {
+            arm: cells.count_pct(int(cat.counts.loc[level, arm]), int(totals[arm])) for arm in arms
+        }
+        if spec.column in YES_NO_COLUMNS:
+            if level == YES:
+                header.update(counts)
+            continue
+        level_rows.append(
+            {"Characteristic": cells.SUB_ROW + labels.get(level, str(level)), **counts}
+        )
+    if spec.column not in YES_NO_COLUMNS:
+        header.update(dict.fromkeys(arms, ""))
+    return [header, *level_rows], cat.footnote, chi.reason
 
 
-def _header_row(row: pd.Series, arms: list[str]) -> dict[str, object]:
-    out: dict[str, object] = {"Characteristic": row["label"], "Category": ""}
-    out.update({arm: "" if pd.isna(row[arm]) else row[arm] for arm in arms})
-    out["Test"] = row["statistic_kind"]
-    out["t/χ²/Z"] = row["statistic_text"]
-    out["P"] = row["p_text"]
-    out["Fisher's exact P"] = row["fisher_p_text"] or ""
-    out["Footnote"] = row["footnote"]
-    return out
+def _header(
+    label: str, kind: str, statistic: float | None, p: float | None, fisher_p: float | None
+) -> dict[str, object]:
+    return {
+        "Characteristic": label,
+        "Test": kind,
+        "t/χ²/Z": cells.statistic(statistic),
+        "P": cells.p_value(p),
+        "Fisher's exact P": cells.p_value(fisher_p) if fisher_p is not None else "",
+    }

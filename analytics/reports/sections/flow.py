@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.reports.cells import SUB_ROW
 from analytics.reports.context import ReportContext
 from analytics.reports.model import Section, Table
 from analytics.reports.sections.common import unavailable
@@ -16,19 +17,18 @@ ANALYSED = "Analysed"
 
 
 def flow_frame(flow: list[dict[str, Any]], arms: tuple[str, str]) -> pd.DataFrame:
-    """One row per step: its n, the exclusions that led to it and, where known, n per arm."""
-    rows = []
+    """A CONSORT-style list: each step with its n (and n per arm where known), preceded by
+    one indented row per exclusion reason that led to it, so every count is its own number."""
+    rows: list[dict[str, object]] = []
     for step in flow:
-        excluded = step.get("excluded") or {}
+        for reason, count in (step.get("excluded") or {}).items():
+            rows.append({"Step": f"{SUB_ROW}Excluded: {reason}", "n": int(count)})
         by_arm = step.get("by_arm") or {}
-        row: dict[str, object] = {
-            "Step": str(step.get("step", "")),
-            "n": int(step.get("n") or 0),
-            "Excluded (reason: n)": "; ".join(f"{r}: {n}" for r, n in excluded.items()),
-        }
-        row.update({arm: str(by_arm[arm]) if arm in by_arm else "" for arm in arms})
+        row: dict[str, object] = {"Step": str(step.get("step", "")), "n": int(step.get("n") or 0)}
+        row.update({arm: int(by_arm[arm]) if arm in by_arm else "" for arm in arms})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["Step", "n", "Excluded (reason: n)", *arms])
+    frame = pd.DataFrame(rows, columns=["Step", "n", *arms])
+    return frame.fillna("")
 
 
 def build(ctx: ReportContext) -> Section:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analytics.reports import cells
 from analytics.reports.context import ReportContext
 from analytics.reports.dictionary import ae_term_codes, ae_term_label
 from analytics.reports.model import Section, Table
 from analytics.reports.sections.common import exclusion_notes, unavailable
 from analytics.stats.adverse_events import ANY_EVENT, adverse_event_table
 from analytics.stats.categorical import ChiSquareResult, compare_proportions
-from analytics.stats.formatting import format_count_pct, format_p, format_stat
-from analytics.stats.response import RESPONSE_CATEGORIES, best_response_table
+from analytics.stats.response import RESPONSE_CATEGORIES, BestResponseTable, best_response_table
 
 RESPONSE_KEY = "response"
 RESPONSE_TITLE = "Best overall response (mRECIST), ORR and DCR"
@@ -23,15 +23,16 @@ RESPONSE_FOOTNOTES = [
     "ORR = CR + PR; DCR = CR + PR + SD. Pearson χ² without continuity correction.",
 ]
 AE_FOOTNOTES = [
-    "Patients with the event, n (%) of all patients of the arm; each patient counts once per "
-    "term at the worst grade recorded.",
-    "Pearson χ² without continuity correction; Fisher's exact P where an expected count is "
-    "< 5; '-' where no patient had the event.",
+    "Patients with the event, n (%) of all patients of the arm (the safety population); each "
+    "patient counts once per term, at the worst grade recorded.",
+    "Pearson χ² without continuity correction (as seed 002 Table 3). Fisher's exact P "
+    "(two-sided) is given where an expected count is < 5, when the χ² approximation is "
+    "doubtful; '-' where no patient had the event.",
 ]
 
 
 def _fisher(test: ChiSquareResult) -> str:
-    return format_p(test.fisher_p) if test.fisher_p is not None else ""
+    return cells.p_value(test.fisher_p) if test.fisher_p is not None else ""
 
 
 def build_response(ctx: ReportContext) -> Section:
@@ -45,10 +46,7 @@ def build_response(ctx: ReportContext) -> Section:
             RESPONSE_KEY, RESPONSE_TITLE, "no patient has an evaluable response assessment"
         )
     table = best_response_table(ctx.frame, "best_response", "arm", group_order=list(ctx.arms))
-    frame = table.to_frame().rename(columns={"row": "Response", "chi_square": "χ²", "p": "P"})
-    fisher = {"ORR": _fisher(table.orr.chi_square), "DCR": _fisher(table.dcr.chi_square)}
-    frame["Fisher's exact P"] = frame["Response"].map(fisher).fillna("")
-    frame = frame.rename(columns={arm: ctx.arm_header(arm) for arm in ctx.arms})
+    frame = response_frame(ctx, table)
     notes = exclusion_notes(ctx, "response")
     for rate in (table.orr, table.dcr):
         if not rate.chi_square.estimable:
@@ -61,6 +59,34 @@ def build_response(ctx: ReportContext) -> Section:
         ],
         notes=notes,
     )
+
+
+def response_frame(ctx: ReportContext, table: BestResponseTable) -> pd.DataFrame:
+    """Seed 002 Table 2: CR, PR, SD, PD (NE if any) n (%) per arm, then ORR and DCR with χ²."""
+    rows: list[dict[str, object]] = []
+    for category in table.counts.index:
+        row: dict[str, object] = {"Response": category}
+        row.update(
+            {
+                arm: cells.count_pct(int(table.counts.loc[category, arm]), table.totals[arm])
+                for arm in table.arms
+            }
+        )
+        row.update({"χ²": "", "P": "", "Fisher's exact P": ""})
+        rows.append(row)
+    for rate in (table.orr, table.dcr):
+        row = {"Response": rate.name}
+        row.update({arm: cells.count_pct(rate.events[arm], rate.totals[arm]) for arm in table.arms})
+        row.update(
+            {
+                "χ²": cells.statistic(rate.chi_square.statistic),
+                "P": cells.p_value(rate.chi_square.p_value),
+                "Fisher's exact P": _fisher(rate.chi_square),
+            }
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["Response", *table.arms, "χ²", "P", "Fisher's exact P"])
+    return frame.rename(columns={arm: ctx.arm_header(arm) for arm in table.arms})
 
 
 def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,31 +125,48 @@ def build_adverse_events(ctx: ReportContext) -> Section:
         terms=codes,
         group_order=arms,
     )
-    rows = _overall_rows(ctx, stats_table)
-    for ae in stats_table.terms:
-        label = ae_term_label(ae.term)
-        rows.append(_row(ctx, label, "Any grade", ae.any_grade, ae.any_grade_test))
-        rows.append(_row(ctx, label, "Grade ≥ 3", ae.grade_3_plus, ae.grade_3_plus_test))
-    table = pd.DataFrame(rows).rename(columns={arm: ctx.arm_header(arm) for arm in arms})
+    rows = [_row(ctx, ANY_EVENT, *_overall(ctx, stats_table))]
+    rows += [
+        _row(
+            ctx,
+            ae_term_label(ae.term),
+            (ae.any_grade, ae.any_grade_test),
+            (ae.grade_3_plus, ae.grade_3_plus_test),
+        )
+        for ae in stats_table.terms
+    ]
+    table = pd.DataFrame(rows)
     notes = (
         [] if codes else ["No per-term adverse-event data: only the overall incidence is shown."]
     )
     return Section(
         AE_KEY,
         AE_TITLE,
-        tables=[Table("adverse_events", "Adverse events by arm", table, list(AE_FOOTNOTES))],
+        tables=[
+            Table(
+                "adverse_events",
+                "Adverse events by arm (CTCAE v5.0)",
+                table,
+                list(AE_FOOTNOTES),
+                groups=((ANY_GRADE, 5), (GRADE_3, 5)),
+            )
+        ],
         notes=notes,
     )
 
 
-def _overall_rows(ctx: ReportContext, stats_table) -> list[dict[str, object]]:
+ANY_GRADE, GRADE_3 = "Any grade", "Grade ≥ 3"
+Counts = tuple[dict, ChiSquareResult]
+
+
+def _overall(ctx: ReportContext, stats_table) -> tuple[Counts, Counts]:
     """Overall incidence from the dataset's patient-level flags (``ae_any``/``ae_grade3plus``),
     which count every recorded event; from the term rows when the flags are absent."""
     arms = list(ctx.arms)
-    rows = []
-    for column, severity, fallback in (
-        ("ae_any", "Any grade", stats_table.overall.any_grade),
-        ("ae_grade3plus", "Grade ≥ 3", stats_table.overall.grade_3_plus),
+    result = []
+    for column, fallback in (
+        ("ae_any", stats_table.overall.any_grade),
+        ("ae_grade3plus", stats_table.overall.grade_3_plus),
     ):
         if column in ctx.frame.columns:
             flags = ctx.frame[column].fillna(0).to_numpy(float) > 0
@@ -133,21 +176,22 @@ def _overall_rows(ctx: ReportContext, stats_table) -> list[dict[str, object]]:
         else:
             counts = dict(fallback)
         test = compare_proportions([counts[a] for a in arms], [stats_table.totals[a] for a in arms])
-        rows.append(_row(ctx, ANY_EVENT, severity, counts, test))
-    return rows
+        result.append((counts, test))
+    return result[0], result[1]
 
 
-def _row(
-    ctx: ReportContext, term: str, severity: str, counts: dict, test: ChiSquareResult
-) -> dict[str, object]:
+def _row(ctx: ReportContext, term: str, any_grade: Counts, grade_3: Counts) -> dict[str, object]:
+    """One term: per severity, n (%) per arm, χ², P and Fisher's exact P (expected < 5)."""
     sizes = ctx.arm_sizes()
-    row: dict[str, object] = {"Adverse event": term, "Grade": severity}
-    row.update({arm: format_count_pct(int(counts[arm]), sizes[arm]) for arm in ctx.arms})
-    row.update(
-        {
-            "χ²": format_stat(test.statistic),
-            "P": format_p(test.p_value),
-            "Fisher's exact P": _fisher(test),
-        }
-    )
+    row: dict[str, object] = {"Adverse event": term}
+    for group, (counts, test) in ((ANY_GRADE, any_grade), (GRADE_3, grade_3)):
+        row.update(
+            {
+                f"{group}: {ctx.arm_header(arm)}": cells.count_pct(int(counts[arm]), sizes[arm])
+                for arm in ctx.arms
+            }
+        )
+        row[f"{group}: χ²"] = cells.statistic(test.statistic)
+        row[f"{group}: P"] = cells.p_value(test.p_value)
+        row[f"{group}: Fisher's exact P"] = _fisher(test)
     return row

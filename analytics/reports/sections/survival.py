@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.reports import cells
 from analytics.reports.context import PAIR, TREATMENT, ReportContext
 from analytics.reports.figures import kaplan_meier_figure, risk_times
 from analytics.reports.model import Section, Table
@@ -91,6 +92,8 @@ def _endpoint(
             f"{label}: numbers at risk",
             at_risk_frame(at_risk),
             ["Patients still followed (time ≥ t) at each time, months."],
+            # Drawn under the Kaplan–Meier curve; a table of its own only in XLSX/CSV.
+            in_document=False,
         )
     )
     annotation = None
@@ -126,12 +129,15 @@ def medians_frame(km: KaplanMeierResult, test: LogRankResult) -> pd.DataFrame:
                 "Arm": str(curve.group),
                 "Patients": curve.n,
                 "Events": curve.events,
-                "Median, months (95% CI)": format_estimate_ci(
-                    curve.median, curve.median_lower, curve.median_upper
+                "Median, months (95% CI)": cells.estimate_ci(
+                    curve.median,
+                    curve.median_lower,
+                    curve.median_upper,
+                    names=("median", "95% CI lower", "95% CI upper"),
                 ),
-                "Log-rank χ²": format_stat(test.statistic) if first else "",
-                "df": str(test.df) if first and test.df is not None else "",
-                "P": format_p(test.p_value) if first else "",
+                "Log-rank χ²": cells.statistic(test.statistic) if first else "",
+                "df": cells.number(test.df) if first and test.df is not None else "",
+                "P": cells.p_value(test.p_value) if first else "",
             }
         )
     return pd.DataFrame(rows)

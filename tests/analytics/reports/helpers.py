@@ -14,9 +14,10 @@ def row(table: Table, column: str, value: object, nth: int = 0) -> pd.Series:
     return matches.iloc[nth]
 
 
-def arm_column(table: Table, arm: str) -> str:
-    """The "arm (n = N)" header of ``arm``."""
-    return next(c for c in table.frame.columns if str(c).startswith(f"{arm} (n = "))
+def arm_column(table: Table, arm: str, group: str | None = None) -> str:
+    """The "arm (n = N)" header of ``arm`` (under the column group ``group``, if given)."""
+    prefix = f"{group}: " if group else ""
+    return next(c for c in table.frame.columns if str(c).startswith(f"{prefix}{arm} (n = "))
 
 
 def table(report: Report, section: str, key: str) -> Table:

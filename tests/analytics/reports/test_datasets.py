@@ -136,3 +136,13 @@ def test_odd_python_types_are_converted_for_spss(tmp_path):
     assert data["mixed"].tolist() == ["a", "3", ""]
     assert data["count"].iloc[2] == 3
     assert data["when"].iloc[0] == pd.Timestamp(2024, 1, 2, 3, 4)
+
+
+def test_dataset_csv_text_never_becomes_a_formula(cohort):
+    """registry.spreadsheets.safe_cell on every text cell; numbers (negative too) untouched."""
+    frame = cohort.head(3).assign(death_cause=["=1+1", "@SUM(A1)", "tumour"])
+    files = dataset_files(frame)
+    back = pd.read_csv(io.BytesIO(files["analysis_dataset.csv"]))
+    assert back["death_cause"].tolist() == ["'=1+1", "'@SUM(A1)", "tumour"]
+    assert back["albi_score"].tolist() == pytest.approx(frame["albi_score"].tolist())
+    assert (back["albi_score"] < 0).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from analytics.reports.context import SEED002_COVARIATES, prepare_frame
@@ -143,14 +144,22 @@ def test_overall_adverse_event_incidence_counts_ae_any(report_a, cohort):
     ae = table(report_a, "adverse_events", "adverse_events")
     line = row(ae, "Adverse event", "Any adverse event")
     n = int(cohort.loc[cohort["arm"] == TREATMENT, "ae_any"].sum())
-    assert line[arm_column(ae, TREATMENT)].startswith(f"{n} (")
+    assert line[arm_column(ae, TREATMENT, "Any grade")].startswith(f"{n} (")
 
 
 def test_flow_ends_with_the_analysed_patients_per_arm(report_a, cohort):
     flow = table(report_a, "patient_flow", "patient_flow").frame
     assert flow["Step"].iloc[-1] == "Analysed"
     assert flow["n"].iloc[-1] == len(cohort)
-    assert flow[CONTROL].iloc[-1] == str(int((cohort["arm"] == CONTROL).sum()))
+    assert flow[CONTROL].iloc[-1] == int((cohort["arm"] == CONTROL).sum())
+
+
+def test_flow_lists_each_exclusion_reason_before_the_step_it_leads_to(report_a):
+    flow = table(report_a, "patient_flow", "patient_flow").frame
+    steps = flow["Step"].str.strip().tolist()
+    excluded = steps.index("Excluded: ECOG performance status above 1")
+    assert steps[excluded + 2] == "Cohort criteria"
+    assert flow["n"].iloc[excluded] == 15
 
 
 def test_endpoint_exclusions_are_reported(report_a):
@@ -163,6 +172,25 @@ def test_methods_state_the_covariate_coding(report_a):
     assert any(
         "Child-Pugh B or C (vs A): B or C = 1, A = 0" in sentence for sentence in report_a.methods
     )
+
+
+def test_methods_are_written_from_the_run(report_a):
+    """Cut-off, arms, risk-table step and package versions of this run, in words."""
+    text = " ".join(report_a.methods)
+    assert "data cut-off of 2024-12-31" in text
+    assert f"'{CONTROL}'" in text
+    assert f"'{TREATMENT}'" in text
+    assert "every 6 months" in text
+    assert f"pandas {pd.__version__}" in text
+    assert "survival ≥ 3.0" in text
+
+
+def test_the_study_lines_name_the_cohort_arms_with_sizes_and_cutoff(report_a, cohort):
+    study = dict(report_a.study)
+    assert study["Cohort"].startswith("TACE-refractory HCC")
+    n = int((cohort["arm"] == CONTROL).sum())
+    assert study["Control arm"].startswith(f"{CONTROL} (n = {n})")
+    assert study["Data cut-off"] == "2024-12-31"
 
 
 def test_as_dict_is_json_ready(report_a):
@@ -198,6 +226,8 @@ def test_table1_follows_the_cohort_bclc_source(cohort):
         sections=["baseline"],
     )
     table1 = table(report, "baseline", "baseline_table1").frame
-    stages = table1.loc[table1["Category"].isin(["A", "B", "C"]), "Category"].tolist()
-    assert stages[-3:] == ["A", "B", "C"]
+    labels = table1["Characteristic"].str.strip().tolist()
+    start = labels.index("BCLC stage")
+    assert labels[start + 1 : start + 4] == ["A", "B", "C"]
+    assert table1["Characteristic"].iloc[start + 1].startswith("\u2003")
     assert any("derived from the CRF" in n for n in report.section("baseline").notes)

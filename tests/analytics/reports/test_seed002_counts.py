@@ -95,22 +95,46 @@ def test_response_table_shows_every_category_with_percentages(seed_report):
 def test_adverse_event_table_reproduces_seed_table_3(seed_report, term, chi_square, p):
     table = seed_report.section("adverse_events").table("adverse_events")
     line = row(table, "Adverse event", term)
-    assert line["Grade"] == "Any grade"
-    assert (line["χ²"], line["P"]) == (chi_square, p)
+    assert (line["Any grade: χ²"], line["Any grade: P"]) == (chi_square, p)
 
 
-def test_grade_3_rows_without_events_are_not_tested(seed_report):
+def test_adverse_event_table_has_one_row_per_term(seed_report):
+    """Seed 002 Table 3's ten terms plus the overall row, each once."""
+    terms = seed_report.section("adverse_events").table("adverse_events").frame["Adverse event"]
+    assert terms.is_unique
+    assert len(terms) == 11
+    assert terms.iloc[0] == "Any adverse event"
+
+
+def test_adverse_event_columns_are_grouped_by_severity(seed_report):
+    table = seed_report.section("adverse_events").table("adverse_events")
+    assert table.groups == (("Any grade", 5), ("Grade ≥ 3", 5))
+    assert [c.split(": ")[0] for c in table.frame.columns[1:]] == ["Any grade"] * 5 + [
+        "Grade ≥ 3"
+    ] * 5
+
+
+def test_grade_3_columns_without_events_are_not_tested(seed_report):
     """Seed 002 Table 3 prints "0 (0)" and "-" for grade ≥ 3: no event in either arm."""
     table = seed_report.section("adverse_events").table("adverse_events")
-    line = row(table, "Adverse event", "Any adverse event", nth=1)
-    assert line["Grade"] == "Grade ≥ 3"
-    assert line[arm_column(table, CONTROL)] == "0 (0.00)"
-    assert (line["χ²"], line["P"]) == ("-", "-")
+    line = row(table, "Adverse event", "Any adverse event")
+    assert line[arm_column(table, CONTROL, "Grade ≥ 3")] == "0 (0.00)"
+    assert line[arm_column(table, CONTROL, "Any grade")] == "20 (51.28)"
+    assert line[arm_column(table, TREATMENT, "Any grade")] == "49 (87.50)"
+    assert (line["Grade ≥ 3: χ²"], line["Grade ≥ 3: P"]) == ("-", "-")
 
 
 def test_sparse_rows_also_give_fisher_p(seed_report):
-    """Pain 0/39 vs 5/56: expected counts < 5, so Fisher's exact P is added to the χ² P."""
+    """Pain 0/39 vs 5/56: expected counts < 5, so Fisher's exact P is added to the χ² P.
+
+    Fisher's exact two-sided P for [[0, 39], [5, 51]] is 0.0759 (R: fisher.test(matrix(c(0, 39,
+    5, 51), 2, byrow = TRUE))$p.value = 0.07586354); the seed's χ² P 0.055 is kept beside it."""
     table = seed_report.section("adverse_events").table("adverse_events")
     line = row(table, "Adverse event", "Pain")
-    assert line["P"] == "0.055"
-    assert line["Fisher's exact P"] not in ("", "-")
+    assert line["Any grade: P"] == "0.055"
+    assert line["Any grade: Fisher's exact P"] == "0.076"
+
+
+def test_a_term_with_large_expected_counts_has_no_fisher_p(seed_report):
+    table = seed_report.section("adverse_events").table("adverse_events")
+    assert row(table, "Adverse event", "Any adverse event")["Any grade: Fisher's exact P"] == ""

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from analytics.stats.adverse_events import ANY_EVENT, adverse_event_table
+from analytics.stats.formatting import format_p
 from tests.analytics.stats import seed002
 
 
@@ -36,7 +37,15 @@ def table_frame() -> pd.DataFrame:
 
 
 def _row(frame: pd.DataFrame, term: str, severity: str = "any grade") -> pd.Series:
-    return frame[(frame["term"] == term) & (frame["severity"] == severity)].iloc[0]
+    """The ``severity`` columns of ``term``'s row, named without the severity prefix."""
+    row = frame[frame["term"] == term].iloc[0]
+    prefix = f"{severity} "
+    return pd.Series({k.removeprefix(prefix): v for k, v in row.items() if k.startswith(prefix)})
+
+
+def test_one_row_per_term_with_any_grade_first(table_frame):
+    """Seed 002 Table 3: one row per term, "Any adverse event" first, in the given order."""
+    assert table_frame["term"].tolist() == [ANY_EVENT, *seed002.ADVERSE_EVENTS]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +63,7 @@ def test_term_reproduces_spec_expected_figures(table_frame, term, chi_square, p)
     """spec/ANALYSIS.md expected figures (from seed 002 Table 3 counts)."""
     row = _row(table_frame, term)
     assert round(row["chi_square"], 3) == chi_square
-    assert row["p"] == p
+    assert format_p(row["p"]) == p
 
 
 @pytest.mark.parametrize(
@@ -62,27 +71,35 @@ def test_term_reproduces_spec_expected_figures(table_frame, term, chi_square, p)
 )
 def test_term_reproduces_seed_002_table_3_p(table_frame, term, p):
     """P printed in seed 002 Table 3 for pain (0 vs 5), hypertension (4 vs 7), hand-foot (1 vs 4)."""
-    assert _row(table_frame, term)["p"] == p
+    assert format_p(_row(table_frame, term)["p"]) == p
 
 
 def test_overall_incidence_reproduces_seed_002(table_frame):
     """Seed 002 §4.5: any AE 20/39 (51.28%) vs 49/56 (87.50%), χ² 15.171, P < 0.001."""
     row = _row(table_frame, ANY_EVENT)
     assert round(row["chi_square"], 3) == 15.171
-    assert row["p"] == "< 0.001"
-    assert (row[seed002.SYSTEMIC], row[seed002.COMBINED]) == ("20 (51.28)", "49 (87.50)")
+    assert row["p"] < 0.001
+    assert (row[f"{seed002.SYSTEMIC} n"], row[f"{seed002.COMBINED} n"]) == (20, 49)
+    assert round(row[f"{seed002.SYSTEMIC} %"], 2) == 51.28
+    assert round(row[f"{seed002.COMBINED} %"], 2) == 87.50
 
 
 def test_no_grade_3_events_prints_a_dash(table_frame):
-    """Seed 002 Table 3: grade ≥ 3, 0 (0) vs 0 (0), P "-"."""
+    """Seed 002 Table 3: grade ≥ 3, 0 (0) vs 0 (0), P "-" (not estimable)."""
     row = _row(table_frame, ANY_EVENT, "grade ≥ 3")
-    assert row["p"] == "-"
+    assert pd.isna(row["p"])
+    assert format_p(row["p"]) == "-"
     assert row["reason"] is not None
 
 
 def test_sparse_term_carries_fisher_p(table_frame):
     """Pain 0 vs 5: expected 5·39/95 = 2.05 < 5 → Fisher P shown beside the seed's χ² P."""
-    assert _row(table_frame, "pain")["fisher_p"] != ""
+    assert 0 < _row(table_frame, "pain")["fisher_p"] < 1
+
+
+def test_a_term_with_large_expected_counts_has_no_fisher_p(table_frame):
+    """Any AE 20/39 vs 49/56: smallest expected count 39·26/95 = 10.7 ≥ 5."""
+    assert pd.isna(_row(table_frame, ANY_EVENT)["fisher_p"])
 
 
 def test_a_patient_counts_once_per_term_at_worst_grade():
