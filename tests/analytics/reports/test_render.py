@@ -324,7 +324,7 @@ SECTION_HEADINGS = (
     "1. Patient flow",
     "2. Baseline characteristics (Table 1)",
     "3. Overall and progression-free survival (Kaplan–Meier)",
-    "4. Multivariable Cox regression for OS and PFS",
+    "4. Univariable and multivariable Cox regression for OS and PFS",
     "5. Best overall response (mRECIST), ORR and DCR",
     "6. Adverse events by CTCAE v5.0 term",
     "7. Methods and provenance",
