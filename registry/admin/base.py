@@ -15,6 +15,8 @@ error beside the value, never a server error.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpResponseRedirect
@@ -66,6 +68,51 @@ def scoped_choices(db_field, request):
     return None
 
 
+# --- declared lookups only ----------------------------------------------------------------------
+
+
+class DeclaredLookupsChangeList(ChangeList):
+    """A changelist that filters only by the parameters its declared list filters consume.
+
+    Django's admin lets any query parameter naming a local field filter the list
+    (``?site_patient_ref__startswith=NT-0``), which rebuilds a hidden value one character at a
+    time from the result counts. Here every list filter the admin declares for this request
+    (``get_list_filter``) takes its own parameters out of the query, and whatever is left is
+    refused before the query runs. Search (``q``) goes through ``get_search_results`` and
+    ordering (``o``) through ``list_display``, which each admin limits to what the role sees.
+    """
+
+    def get_filters(self, request):
+        before = set(self.get_filters_params())
+        result = super().get_filters(request)
+        remaining = set(result[2])
+        if self.date_hierarchy:
+            # The bounds Django builds from year/month/day, on a field the list shows.
+            remaining -= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+            before -= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        undeclared = sorted(remaining & before)
+        if undeclared:
+            raise DisallowedModelAdminLookup(
+                f"Filtering by {', '.join(undeclared)} is not offered on this list."
+            )
+        return result
+
+
+class DeclaredLookupsMixin:
+    """Every admin of the project lists through ``DeclaredLookupsChangeList``."""
+
+    def get_changelist(self, request, **kwargs):
+        return DeclaredLookupsChangeList
+
+
+def harden_every_admin(site: admin.AdminSite) -> None:
+    """Give every registered admin (the project's, and Django's or a package's) the strict
+    changelist: one rule for every list, whichever app registered it."""
+    for model_admin in site._registry.values():
+        if not isinstance(model_admin, DeclaredLookupsMixin):
+            model_admin.get_changelist = DeclaredLookupsMixin.get_changelist.__get__(model_admin)
+
+
 class RegistryPermissionsMixin:
     """Permissions from ``registry.access``; ``site_path`` leads from a row to its site."""
 
@@ -112,7 +159,7 @@ class RegistryPermissionsMixin:
         return self._allowed(request, Action.DELETE, obj) and not is_locked(self.patient_of(obj))
 
 
-class RegistryModelAdmin(RegistryPermissionsMixin, admin.ModelAdmin):
+class RegistryModelAdmin(DeclaredLookupsMixin, RegistryPermissionsMixin, admin.ModelAdmin):
     """A site-scoped admin for a CRF model that writes through ``registry.services``."""
 
     form = RegistryModelForm
