@@ -21,7 +21,12 @@ from registry.imports.services import (
     job_progress,
     visible_errors,
 )
-from registry.imports.workbook import dictionary_csv, template_csv, template_workbook
+from registry.imports.workbook import (
+    csv_bytes,
+    dictionary_csv,
+    template_csv,
+    template_workbook,
+)
 from registry.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,6 +85,19 @@ def job_page(request, pk: int):
         "errors": visible_errors(job, request.user),
     }
     return render(request, "registry/imports/job.html", context)
+
+
+ERROR_REPORT_HEADER = ["sheet", "row", "column", "value", "reason"]
+
+
+@staff_member_required
+def job_errors_csv(request, pk: int):
+    """The job's errors as CSV (what the page shows; references hidden from other sites)."""
+    job = get_object_or_404(_jobs_for(request.user), pk=pk)
+    rows = [[e.get(k) for k in ERROR_REPORT_HEADER] for e in visible_errors(job, request.user)]
+    return _download(
+        csv_bytes(ERROR_REPORT_HEADER, rows), f"import-{job.pk}-errors.csv", "text/csv"
+    )
 
 
 @staff_member_required
