@@ -113,8 +113,39 @@ def harden_every_admin(site: admin.AdminSite) -> None:
             model_admin.get_changelist = DeclaredLookupsMixin.get_changelist.__get__(model_admin)
 
 
+def without_fields(fieldsets, hidden) -> list:
+    """``fieldsets`` with the ``hidden`` field names taken out (of rows and of tuples in rows)."""
+    if not hidden:
+        return list(fieldsets)
+    result = []
+    for name, options in fieldsets:
+        rows = []
+        for row in options.get("fields", ()):
+            if isinstance(row, list | tuple):
+                kept = tuple(f for f in row if f not in hidden)
+                if kept:
+                    rows.append(kept)
+            elif row not in hidden:
+                rows.append(row)
+        if rows:
+            result.append((name, {**options, "fields": rows}))
+    return result
+
+
 class RegistryPermissionsMixin:
     """Permissions from ``registry.access``; ``site_path`` leads from a row to its site."""
+
+    def hidden_fields(self, request, obj=None) -> frozenset[str]:
+        """Identifying and free-text fields the user may not read on this record (or, on an
+        add page, on any site: they type them on an add page only for a site of their own)."""
+        site_id = self.site_id_of(obj) if obj is not None else None
+        if site_id is None:
+            # An add page: the user enters the record for one of the sites they may add to.
+            return frozenset()
+        return access.hidden_fields(request.user, self.model, site_id)
+
+    def get_fieldsets(self, request, obj=None):
+        return without_fields(super().get_fieldsets(request, obj), self.hidden_fields(request, obj))
 
     site_path = "patient__site"
 

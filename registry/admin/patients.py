@@ -32,7 +32,7 @@ from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonF
 from registry.forms.patients import reason_field
 from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
 
-from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
+from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from, without_fields
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
 from .history import patient_history
 from .inlines import (
@@ -318,7 +318,7 @@ class PatientAdmin(RegistryModelAdmin):
             )
             fieldsets += self.derived_fieldsets
         fieldsets.append(("Reason for change", {"fields": ["change_reason"]}))
-        return fieldsets
+        return without_fields(fieldsets, self.hidden_fields(request, obj))
 
     def get_readonly_fields(self, request, obj=None):
         return ["site", *self.readonly_derived] if obj is not None else []
