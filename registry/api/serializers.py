@@ -373,3 +373,11 @@ class ImportUploadSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["site"].queryset = sites_for(_user(self), Action.IMPORT)
         return fields
+
+    def validate_file(self, files):
+        from registry.imports.services import upload_refusal
+
+        refused = upload_refusal(files)
+        if refused:
+            raise serializers.ValidationError(refused)
+        return files

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from registry.access import Action, can, can_see_identifiers
 from registry.imports.importer import import_sheets
+from registry.imports.limits import upload_size_error
 from registry.imports.parsing import ImportFileError, read_upload
 from registry.imports.sections import PATIENT_REF
 from registry.models import ImportJob, Site
@@ -28,6 +29,16 @@ def sync_max_rows() -> int:
     if configured is None:
         configured = os.environ.get("REGISTRY_IMPORT_SYNC_MAX_ROWS", "2000")
     return int(configured)
+
+
+def upload_refusal(files) -> str | None:
+    """Why an upload (uploaded files, each with ``name`` and ``size``) is too large, or None.
+
+    Checked by the web form and the API before anything is stored; ``read_upload`` checks the
+    same bound again on the stored bytes, for a job run later."""
+    total = sum(f.size for f in files)
+    name = files[0].name if len(files) == 1 else f"The {len(files)} files"
+    return upload_size_error(name, total)
 
 
 def bundle_uploads(files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
@@ -115,7 +126,12 @@ def import_job_run(*, job_id: int, progress=None) -> ImportJob:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error_message", "finished_at"])
         raise
-    job.counts = {**result.counts, "total": result.totals, "rows": result.rows}
+    job.counts = {
+        **result.counts,
+        "total": result.totals,
+        "rows": result.rows,
+        "error_count": result.error_count,
+    }
     job.errors = result.errors
     if result.errors:
         job.status = ImportJob.Status.INVALID

@@ -80,8 +80,11 @@ def job_page(request, pk: int):
         "job": job,
         "running": running,
         "progress": job_progress(job),
-        "counts": {k: v for k, v in job.counts.items() if k not in ("total", "rows")},
+        "counts": {
+            k: v for k, v in job.counts.items() if k not in ("total", "rows", "error_count")
+        },
         "total": job.counts.get("total"),
+        "error_count": job.counts.get("error_count") or len(job.errors),
         "errors": visible_errors(job, request.user),
     }
     return render(request, "registry/imports/job.html", context)
