@@ -23,7 +23,7 @@ from registry.access import Action, site_ids_for
 from registry.api import filtersets
 from registry.api import serializers as s
 from registry.api.errors import Conflict, PreconditionRequired, api_exception_handler
-from registry.imports.services import bundle_uploads, import_upload
+from registry.imports.services import bundle_uploads, import_jobs_sweep, import_upload
 from registry.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -290,7 +290,11 @@ class ImportJobViewSet(
     def get_queryset(self):
         ids = site_ids_for(self.request.user, Action.IMPORT)
         jobs = ImportJob.objects.select_related("site")
-        return jobs if ids is None else jobs.filter(site_id__in=ids)
+        jobs = jobs if ids is None else jobs.filter(site_id__in=ids)
+        if self.action in ("list", "retrieve"):
+            # A job whose worker died reads as failed, with or without Celery beat running.
+            import_jobs_sweep(jobs=jobs)
+        return jobs
 
     @extend_schema(
         request={"multipart/form-data": s.ImportUploadSerializer},

@@ -6,14 +6,16 @@ A file of up to ``REGISTRY_IMPORT_SYNC_MAX_ROWS`` rows (setting or environment v
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 import os
 import zipfile
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from registry.access import Action, can, can_see_identifiers
@@ -22,6 +24,8 @@ from registry.imports.limits import upload_size_error
 from registry.imports.parsing import ImportFileError, read_upload
 from registry.imports.sections import PATIENT_REF
 from registry.models import ImportJob, Site
+
+logger = logging.getLogger(__name__)
 
 
 def sync_max_rows() -> int:
@@ -96,11 +100,17 @@ def job_task_id(job_id: int) -> str:
 
 
 def import_job_run(*, job_id: int, progress=None) -> ImportJob:
-    """Run a stored import job to the end: valid/invalid (dry run), committed or failed."""
+    """Run a stored import job to the end: valid/invalid (dry run), committed or failed.
+
+    A job that already ended (a task redelivered after its worker died, when the sweep has
+    since marked it failed) is not run again."""
     job = ImportJob.objects.select_related("site", "created_by").get(pk=job_id)
+    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+        return job
     job.status = ImportJob.Status.RUNNING
     job.progress_pct = 0
-    job.save(update_fields=["status", "progress_pct"])
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "progress_pct", "started_at"])
     try:
         with job.file.open("rb") as stored:
             data = stored.read()
@@ -155,6 +165,61 @@ def _reject(job: ImportJob, message: str) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error_message", "errors", "progress_pct", "finished_at"])
     return job
+
+
+WORKER_LOST = "Failed — worker lost"
+
+
+def import_hard_time_limit() -> int:
+    """Seconds after which a worker kills an import task (Celery's hard time limit)."""
+    return int(settings.CELERY_TASK_TIME_LIMIT)
+
+
+def queued_time_limit() -> int:
+    """Seconds a job may wait for a worker before it is given up (default one day)."""
+    return int(getattr(settings, "REGISTRY_JOB_QUEUED_LIMIT", 24 * 3600))
+
+
+def import_jobs_sweep(*, now=None, jobs=None) -> int:
+    """Mark failed every job whose worker is gone; the number marked.
+
+    A running job past its hard time limit cannot still be running: the worker kills a task
+    at that limit, and a worker killed as a whole (SIGKILL, out of memory, machine lost) never
+    reports. A job nobody started within ``queued_time_limit`` has no worker either. Called
+    by Celery beat and whenever a job's page or API record is read, so a job never shows
+    "running" for longer than its hard limit, with or without beat.
+    """
+    now = now or timezone.now()
+    jobs = ImportJob.objects.all() if jobs is None else jobs
+    running_cutoff = now - dt.timedelta(seconds=import_hard_time_limit())
+    lost = jobs.filter(status=ImportJob.Status.RUNNING).filter(
+        models.Q(started_at__lt=running_cutoff)
+        | models.Q(started_at__isnull=True, created_at__lt=running_cutoff)
+    )
+    marked = lost.update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        error_message=(
+            f"{WORKER_LOST}: the worker stopped (killed or out of memory) without finishing "
+            f"within the {import_hard_time_limit() // 60}-minute limit. Nothing was written; "
+            "upload the file again."
+        ),
+    )
+    never_started = jobs.filter(
+        status=ImportJob.Status.QUEUED,
+        created_at__lt=now - dt.timedelta(seconds=queued_time_limit()),
+    )
+    marked += never_started.update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        error_message=(
+            "Failed — no worker started this job within "
+            f"{queued_time_limit() // 3600} hours. Nothing was written; upload the file again."
+        ),
+    )
+    if marked:
+        logger.warning("import jobs marked failed after losing their worker: %d", marked)
+    return marked
 
 
 def job_progress(job: ImportJob) -> int:

@@ -17,6 +17,7 @@ from registry.imports.forms import ImportForm
 from registry.imports.sections import sections
 from registry.imports.services import (
     bundle_uploads,
+    import_jobs_sweep,
     import_upload,
     job_progress,
     visible_errors,
@@ -74,6 +75,7 @@ def import_page(request):
 
 @staff_member_required
 def job_page(request, pk: int):
+    import_jobs_sweep(jobs=ImportJob.objects.filter(pk=pk))
     job = get_object_or_404(_jobs_for(request.user), pk=pk)
     running = job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     context = {
