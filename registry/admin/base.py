@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseRedirect
 
 from registry import access, services
@@ -28,6 +28,9 @@ from registry.forms import RegistryModelForm
 from registry.models import DataQualityFlag, ImagingAssessment, Patient, Site
 
 SERVICE_ERRORS = "_registry_service_errors"
+SAVED_CONCURRENTLY = (
+    "Someone saved a record with the same unique values at the same moment; nothing was saved."
+)
 
 
 class ServiceRefused(Exception):  # noqa: N818 - a refusal, not a programming error
@@ -262,6 +265,12 @@ class RegistryModelAdmin(DeclaredLookupsMixin, RegistryPermissionsMixin, admin.M
             services.crf_record_save(record=obj, user=request.user, reason=reason_from(form))
         except (ValidationError, PermissionDenied) as error:
             raise ServiceRefused({form.prefix or "": error}) from error
+        except IntegrityError as error:
+            # Saved by someone else at the same moment: validated again, the form then shows
+            # the duplicate at its field. The database's message (with the value) is not shown.
+            raise ServiceRefused(
+                {form.prefix or "": ValidationError(SAVED_CONCURRENTLY)}
+            ) from error
 
     def save_formset(self, request, form, formset, change) -> None:
         save_formset_via_services(request, form, formset)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import (
     Case,
     CharField,
@@ -32,7 +33,14 @@ from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonF
 from registry.forms.patients import reason_field
 from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
 
-from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from, without_fields
+from .base import (
+    SAVED_CONCURRENTLY,
+    RegistryModelAdmin,
+    ServiceRefused,
+    is_locked,
+    reason_from,
+    without_fields,
+)
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
 from .history import patient_history
 from .inlines import (
@@ -363,6 +371,8 @@ class PatientAdmin(RegistryModelAdmin):
                 obj._state.adding = False
         except (ValidationError, PermissionDenied) as error:
             raise ServiceRefused({"": error}) from error
+        except IntegrityError as error:  # the same reference enrolled at the same moment
+            raise ServiceRefused({"": ValidationError(SAVED_CONCURRENTLY)}) from error
 
     def response_add(self, request, obj, post_url_continue=None):
         # Straight on to the CRF sections of the new patient.

@@ -15,7 +15,14 @@ import zipfile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, models, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    models,
+    transaction,
+)
 from django.utils import timezone
 
 from registry.access import Action, can, can_see_identifiers
@@ -128,6 +135,16 @@ def import_job_run(*, job_id: int, progress=None) -> ImportJob:
             reason=f"Import of {job.original_filename} (job {job.pk})",
             progress=progress,
         )
+    except (OperationalError, InterfaceError):
+        # The database connection dropped (restart, failover, network): the import's single
+        # transaction was rolled back by the server, so nothing was written. Reconnect to say so.
+        logger.warning("import job %s: database connection lost; nothing written", job.pk)
+        connection.close()
+        job.status = ImportJob.Status.FAILED
+        job.error_message = CONNECTION_LOST
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error_message", "finished_at"])
+        return job
     except Exception as error:
         job.status = ImportJob.Status.FAILED
         # A database error's text may quote a row's values, the site reference among them.
@@ -168,6 +185,10 @@ def _reject(job: ImportJob, message: str) -> ImportJob:
 
 
 WORKER_LOST = "Failed — worker lost"
+CONNECTION_LOST = (
+    "The connection to the database was lost during the import: nothing was written. "
+    "Try again in a minute; if it happens again, tell the registry administrator."
+)
 
 
 def import_hard_time_limit() -> int:
