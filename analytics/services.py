@@ -715,3 +715,46 @@ def _jsonable(value):
     import json
 
     return json.loads(json.dumps(value, default=str))
+
+
+# --- runs whose worker died -------------------------------------------------------------------
+
+WORKER_LOST = "Failed — worker lost"
+
+
+def runs_sweep(*, now=None, runs: QuerySet[AnalysisRun] | None = None) -> int:
+    """Mark failed every run whose worker is gone; the number marked.
+
+    A run still "running" past the task's hard time limit cannot be running: the worker kills
+    a task at that limit, and a worker killed as a whole (SIGKILL, out of memory) never
+    reports. A run nobody started within ``REGISTRY_JOB_QUEUED_LIMIT`` has no worker either.
+    Called by Celery beat and when a run's page is read, so a run never shows "running"
+    longer than its hard limit. A redelivered task then finds the run failed and stops
+    (``_claim``).
+    """
+    import datetime as dt
+
+    now = now or timezone.now()
+    runs = AnalysisRun.objects.all() if runs is None else runs
+    hard_limit = int(settings.ANALYSIS_RUN_HARD_TIME_LIMIT)
+    marked = runs.filter(
+        status=RunStatus.RUNNING, started_at__lt=now - dt.timedelta(seconds=hard_limit)
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=now,
+        error=(
+            f"{WORKER_LOST}: the worker stopped (killed or out of memory) without finishing "
+            f"within the {hard_limit // 60}-minute limit. Start the run again."
+        ),
+    )
+    queued_limit = int(getattr(settings, "REGISTRY_JOB_QUEUED_LIMIT", 24 * 3600))
+    marked += runs.filter(
+        status=RunStatus.QUEUED, created_at__lt=now - dt.timedelta(seconds=queued_limit)
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=now,
+        error=f"Failed — no worker started this run within {queued_limit // 3600} hours.",
+    )
+    if marked:
+        logger.warning("analysis runs marked failed after losing their worker: %d", marked)
+    return marked

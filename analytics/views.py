@@ -24,6 +24,7 @@ from analytics.services import (
     cohorts_visible_to,
     run_create,
     run_rerun,
+    runs_sweep,
     runs_visible_to,
     user_can_analyse,
     user_may_see_run,
@@ -96,6 +97,7 @@ def _add_errors(form: RunForm, exc: ValidationError) -> None:
 
 @analyst_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    runs_sweep(runs=AnalysisRun.objects.filter(pk=pk))  # a dead worker's run reads as failed
     run = _visible_run(request, pk)
     outputs = list(run.outputs.all())
     html_report = next((o for o in outputs if o.kind == RunOutput.Kind.HTML), None)
@@ -114,6 +116,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @analyst_required
 def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    runs_sweep(runs=AnalysisRun.objects.filter(pk=pk))
     run = _visible_run(request, pk)
     return JsonResponse(progress_payload(run))
 

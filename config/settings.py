@@ -152,11 +152,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
+# Hard time limits of the jobs (seconds): a worker kills a task at its hard limit, and a job
+# still "running" past it has lost its worker (the sweeps of registry.imports.services and
+# analytics.services mark it "Failed — worker lost").
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(60 * 60)))
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", str(55 * 60)))
+ANALYSIS_RUN_HARD_TIME_LIMIT = int(os.environ.get("ANALYSIS_RUN_HARD_TIME_LIMIT", str(70 * 60)))
+ANALYSIS_RUN_SOFT_TIME_LIMIT = int(os.environ.get("ANALYSIS_RUN_SOFT_TIME_LIMIT", str(60 * 60)))
+# A job nobody started within this long is given up (no worker at all).
+REGISTRY_JOB_QUEUED_LIMIT = int(os.environ.get("REGISTRY_JOB_QUEUED_LIMIT", str(24 * 3600)))
+# Redis hands an unacknowledged task (its worker died as a whole) to another worker after the
+# visibility timeout: the longest hard limit plus a margin, so a live task is never handed out
+# twice and a dead worker's task comes back within minutes of its limit.
+CELERY_VISIBILITY_MARGIN = int(os.environ.get("CELERY_VISIBILITY_MARGIN", str(10 * 60)))
+CELERY_VISIBILITY_TIMEOUT = (
+    max(CELERY_TASK_TIME_LIMIT, ANALYSIS_RUN_HARD_TIME_LIMIT) + CELERY_VISIBILITY_MARGIN
+)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # Redis hands an unacknowledged task to another worker after this long; it must exceed the
-    # longest task's hard time limit (an analysis run: 70 min, analytics.tasks) or a long
-    # report would be computed twice at once.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Celery beat (``celery -A config beat``, a service of docker-compose.yml): the sweeps.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-import-jobs": {"task": "registry.sweep_import_jobs", "schedule": 60.0},
+    "sweep-analysis-runs": {"task": "analytics.sweep_runs", "schedule": 60.0},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -164,8 +183,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(60 * 60)))
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", str(55 * 60)))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 
@@ -177,6 +194,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.RegistryJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "registry.api.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

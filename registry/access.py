@@ -113,6 +113,20 @@ def can_see_identifiers(user, site: Site | int) -> bool:
     return any(m.site_id == site_id and m.role in SITE_ROLES for m in _memberships(user))
 
 
+def hidden_fields(user, model, site: Site | int | None) -> frozenset[str]:
+    """Fields of ``model`` that ``user`` may not read (nor write) on a record of ``site``.
+
+    Identifying and free-text fields (``registry.disclosure``) are read by the site's own staff
+    only: registry-wide roles see coded values of every site and no site's free text, in the
+    admin, the API and exports alike.
+    """
+    from registry.disclosure import site_only_fields
+
+    if site is not None and can_see_identifiers(user, site):
+        return frozenset()
+    return site_only_fields(model)
+
+
 def roles_of(user) -> set[str]:
     if user is not None and user.is_authenticated and user.is_superuser:
         return {Role.REGISTRY_ADMIN}

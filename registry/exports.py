@@ -1,9 +1,11 @@
 """De-identified exports of what a user may export (``Action.EXPORT``).
 
-Patients are named by the registry's study id only. ``site_patient_ref`` is never a column, and
-free-text fields (notes, other comorbidities, override reasons) are left out too, because a
-hospital's free text may carry names or local numbers. Columns come from the models (inputs and
-derived values), so the dictionary is generated, not typed.
+Patients are named by the registry's study id only. Identifying and free-text fields, as
+``registry.disclosure`` declares them on each model (the site reference, notes, other
+comorbidities, other agent, schedule, technique, microsphere size, AE other-specify, lesion
+location, override reasons), are never columns, because a hospital's free text may carry names
+or local numbers. Columns come from the models (inputs and derived values), so the dictionary
+is generated, not typed.
 """
 
 from __future__ import annotations
@@ -16,18 +18,12 @@ from decimal import Decimal
 from django.db import models
 
 from registry.access import Action, patients_for
+from registry.disclosure import site_only_fields
 from registry.endpoints import cutoff_in_force, endpoint_values, patient_endpoints
 from registry.imports.sections import Column, column_from_field, sections
 from registry.imports.workbook import DICTIONARY_HEADER, csv_bytes, xlsx_bytes, zip_bytes
 from registry.models import LesionMeasurement, Patient
 
-IDENTIFYING_OR_FREE_TEXT = {
-    "site_patient_ref",
-    "notes",
-    "other_comorbidities",
-    "bclc_override_reason",
-    "location",
-}
 SKIPPED = {"id", "patient", "assessment", "site", "created_at", "updated_at", "version"}
 
 
@@ -39,7 +35,7 @@ def _fields(model) -> list[models.Field]:
     return [
         f
         for f in model._meta.concrete_fields
-        if f.name not in SKIPPED and f.name not in IDENTIFYING_OR_FREE_TEXT
+        if f.name not in SKIPPED and f.name not in site_only_fields(model)
     ]
 
 

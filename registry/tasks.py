@@ -16,3 +16,11 @@ def run_import_job(self, job_id: int) -> str:
             self.update_state(state="PROGRESS", meta={"progress_pct": pct, "job_id": job_id})
 
     return import_job_run(job_id=job_id, progress=progress).status
+
+
+@shared_task(name="registry.sweep_import_jobs")
+def sweep_import_jobs() -> int:
+    """Celery beat: mark failed the import jobs whose worker died (see import_jobs_sweep)."""
+    from registry.imports.services import import_jobs_sweep
+
+    return import_jobs_sweep()

@@ -80,7 +80,7 @@ class AnalysisRunViewSet(
 
     @extend_schema(request=None, responses={201: AnalysisRunSerializer})
     @action(detail=True, methods=["post"])
-    def rerun(self, request, pk=None):
+    def rerun(self, request, pk=None, format=None):
         """Run again with the same parameters: a new run (runs are immutable)."""
         try:
             run = run_rerun(run=self.get_object(), user=request.user)
@@ -93,7 +93,7 @@ class AnalysisRunViewSet(
 
     @extend_schema(responses=RunOutputSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="outputs", url_name="outputs")
-    def outputs(self, request, pk=None):
+    def outputs(self, request, pk=None, format=None):
         run = self.get_object()
         serializer = RunOutputSerializer(
             run.outputs.all(), many=True, context=self.get_serializer_context()
@@ -107,7 +107,7 @@ class AnalysisRunViewSet(
         url_path=r"outputs/(?P<output_pk>\d+)/download",
         url_name="output-download",
     )
-    def download(self, request, pk=None, output_pk=None):
+    def download(self, request, pk=None, output_pk=None, format=None):
         run = self.get_object()
         try:
             output = run.outputs.get(pk=output_pk)

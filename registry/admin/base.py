@@ -15,8 +15,10 @@ error beside the value, never a server error.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseRedirect
 
 from registry import access, services
@@ -26,6 +28,9 @@ from registry.forms import RegistryModelForm
 from registry.models import DataQualityFlag, ImagingAssessment, Patient, Site
 
 SERVICE_ERRORS = "_registry_service_errors"
+SAVED_CONCURRENTLY = (
+    "Someone saved a record with the same unique values at the same moment; nothing was saved."
+)
 
 
 class ServiceRefused(Exception):  # noqa: N818 - a refusal, not a programming error
@@ -66,8 +71,84 @@ def scoped_choices(db_field, request):
     return None
 
 
+# --- declared lookups only ----------------------------------------------------------------------
+
+
+class DeclaredLookupsChangeList(ChangeList):
+    """A changelist that filters only by the parameters its declared list filters consume.
+
+    Django's admin lets any query parameter naming a local field filter the list
+    (``?site_patient_ref__startswith=NT-0``), which rebuilds a hidden value one character at a
+    time from the result counts. Here every list filter the admin declares for this request
+    (``get_list_filter``) takes its own parameters out of the query, and whatever is left is
+    refused before the query runs. Search (``q``) goes through ``get_search_results`` and
+    ordering (``o``) through ``list_display``, which each admin limits to what the role sees.
+    """
+
+    def get_filters(self, request):
+        before = set(self.get_filters_params())
+        result = super().get_filters(request)
+        remaining = set(result[2])
+        if self.date_hierarchy:
+            # The bounds Django builds from year/month/day, on a field the list shows.
+            remaining -= {f"{self.date_hierarchy}__gte", f"{self.date_hierarchy}__lt"}
+            before -= {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        undeclared = sorted(remaining & before)
+        if undeclared:
+            raise DisallowedModelAdminLookup(
+                f"Filtering by {', '.join(undeclared)} is not offered on this list."
+            )
+        return result
+
+
+class DeclaredLookupsMixin:
+    """Every admin of the project lists through ``DeclaredLookupsChangeList``."""
+
+    def get_changelist(self, request, **kwargs):
+        return DeclaredLookupsChangeList
+
+
+def harden_every_admin(site: admin.AdminSite) -> None:
+    """Give every registered admin (the project's, and Django's or a package's) the strict
+    changelist: one rule for every list, whichever app registered it."""
+    for model_admin in site._registry.values():
+        if not isinstance(model_admin, DeclaredLookupsMixin):
+            model_admin.get_changelist = DeclaredLookupsMixin.get_changelist.__get__(model_admin)
+
+
+def without_fields(fieldsets, hidden) -> list:
+    """``fieldsets`` with the ``hidden`` field names taken out (of rows and of tuples in rows)."""
+    if not hidden:
+        return list(fieldsets)
+    result = []
+    for name, options in fieldsets:
+        rows = []
+        for row in options.get("fields", ()):
+            if isinstance(row, list | tuple):
+                kept = tuple(f for f in row if f not in hidden)
+                if kept:
+                    rows.append(kept)
+            elif row not in hidden:
+                rows.append(row)
+        if rows:
+            result.append((name, {**options, "fields": rows}))
+    return result
+
+
 class RegistryPermissionsMixin:
     """Permissions from ``registry.access``; ``site_path`` leads from a row to its site."""
+
+    def hidden_fields(self, request, obj=None) -> frozenset[str]:
+        """Identifying and free-text fields the user may not read on this record (or, on an
+        add page, on any site: they type them on an add page only for a site of their own)."""
+        site_id = self.site_id_of(obj) if obj is not None else None
+        if site_id is None:
+            # An add page: the user enters the record for one of the sites they may add to.
+            return frozenset()
+        return access.hidden_fields(request.user, self.model, site_id)
+
+    def get_fieldsets(self, request, obj=None):
+        return without_fields(super().get_fieldsets(request, obj), self.hidden_fields(request, obj))
 
     site_path = "patient__site"
 
@@ -112,7 +193,7 @@ class RegistryPermissionsMixin:
         return self._allowed(request, Action.DELETE, obj) and not is_locked(self.patient_of(obj))
 
 
-class RegistryModelAdmin(RegistryPermissionsMixin, admin.ModelAdmin):
+class RegistryModelAdmin(DeclaredLookupsMixin, RegistryPermissionsMixin, admin.ModelAdmin):
     """A site-scoped admin for a CRF model that writes through ``registry.services``."""
 
     form = RegistryModelForm
@@ -184,6 +265,12 @@ class RegistryModelAdmin(RegistryPermissionsMixin, admin.ModelAdmin):
             services.crf_record_save(record=obj, user=request.user, reason=reason_from(form))
         except (ValidationError, PermissionDenied) as error:
             raise ServiceRefused({form.prefix or "": error}) from error
+        except IntegrityError as error:
+            # Saved by someone else at the same moment: validated again, the form then shows
+            # the duplicate at its field. The database's message (with the value) is not shown.
+            raise ServiceRefused(
+                {form.prefix or "": ValidationError(SAVED_CONCURRENTLY)}
+            ) from error
 
     def save_formset(self, request, form, formset, change) -> None:
         save_formset_via_services(request, form, formset)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from registry.disclosure import site_only_fields
 from registry.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -68,7 +69,8 @@ def _tracked_fields(model, *, identifiers: bool) -> list:
     for f in model._meta.concrete_fields:
         if f.name in SKIPPED or (not f.editable and f.name != "status"):
             continue
-        if f.name == "site_patient_ref" and not identifiers:
+        if not identifiers and f.name in site_only_fields(model):
+            # Identifying and free-text values: the site's own staff only (registry.disclosure).
             continue
         fields.append(f)
     return fields

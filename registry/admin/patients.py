@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import (
     Case,
     CharField,
@@ -30,7 +31,14 @@ from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonF
 from registry.forms.patients import reason_field
 from registry.models import DataQualityFlag, DataQuery, Patient
 
-from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
+from .base import (
+    SAVED_CONCURRENTLY,
+    RegistryModelAdmin,
+    ServiceRefused,
+    is_locked,
+    reason_from,
+    without_fields,
+)
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
 from .history import patient_history
 from .inlines import (
@@ -316,7 +324,7 @@ class PatientAdmin(RegistryModelAdmin):
             )
             fieldsets += self.derived_fieldsets
         fieldsets.append(("Reason for change", {"fields": ["change_reason"]}))
-        return fieldsets
+        return without_fields(fieldsets, self.hidden_fields(request, obj))
 
     def get_readonly_fields(self, request, obj=None):
         return ["site", *self.readonly_derived] if obj is not None else []
@@ -361,6 +369,8 @@ class PatientAdmin(RegistryModelAdmin):
                 obj._state.adding = False
         except (ValidationError, PermissionDenied) as error:
             raise ServiceRefused({"": error}) from error
+        except IntegrityError as error:  # the same reference enrolled at the same moment
+            raise ServiceRefused({"": ValidationError(SAVED_CONCURRENTLY)}) from error
 
     def response_add(self, request, obj, post_url_continue=None):
         # Straight on to the CRF sections of the new patient.

@@ -3,7 +3,13 @@
 - a Django ``ValidationError`` from ``full_clean()`` or a service → 400 with field-level messages;
 - ``RecordLocked`` → 423 Locked (the record exists and the request is well formed, but the
   record is read-only until a monitor unlocks it with a reason);
-- a stale ``version`` → 409 Conflict with the current version; no version at all → 428.
+- a stale ``version`` → 409 Conflict with the current version; no version at all → 428;
+- a database ``IntegrityError`` (two requests saving the same unique value at once, the second
+  past the model's own uniqueness check) → 409 Conflict, without the value: the database's
+  message quotes it, and it may be a site's patient reference;
+- a database ``OperationalError`` (connection lost, database restarting, SQLite busy) → 503
+  "try again", also without the database's message;
+- a body the JSON parser cannot read, nested too deep included → 400 (``parsers``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
@@ -51,7 +58,30 @@ def as_drf_detail(error: DjangoValidationError) -> dict | list:
     return {"non_field_errors": error.messages}
 
 
+class SavedConcurrently(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "Another request saved a record with the same unique values at the same moment (for "
+        "example the same site patient reference): nothing was saved. Read the records again "
+        "before retrying."
+    )
+    default_code = "conflict"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The database could not complete the request (connection lost or busy): nothing was "
+        "saved. Try again in a minute."
+    )
+    default_code = "database_unavailable"
+
+
 def translate(exc: Exception) -> Exception:
+    if isinstance(exc, IntegrityError):
+        return SavedConcurrently()
+    if isinstance(exc, OperationalError):
+        return DatabaseUnavailable()
     if isinstance(exc, RecordLocked):
         return Locked(" ".join(exc.messages))
     if isinstance(exc, DjangoValidationError):

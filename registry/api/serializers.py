@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from registry import choices as c
 from registry import services
-from registry.access import Action, can_see_identifiers, patients_for, sites_for
+from registry.access import Action, hidden_fields, patients_for, sites_for
 from registry.api.errors import translate
 from registry.models import (
     AdverseEvent,
@@ -116,6 +116,29 @@ class VersionedSerializer(WarningsMixin, serializers.ModelSerializer):
         help_text="Why the change was made; kept in the audit trail.",
     )
 
+    # --- identifying and free-text fields: the patient's own site only ----------------------
+    def _site_id(self, instance) -> int | None:
+        if isinstance(instance, Patient):
+            return instance.site_id
+        patient = instance.owner_patient()
+        return patient.site_id if patient is not None else None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in hidden_fields(_user(self), self.Meta.model, self._site_id(instance)):
+            data.pop(name, None)
+        return data
+
+    def refuse_hidden_writes(self, validated_data: dict, site_id: int | None) -> None:
+        """A user who may not read a field may not change it either (a blind edit); a new record
+        carries what its author typed, so creating is not refused."""
+        hidden = hidden_fields(_user(self), self.Meta.model, site_id)
+        refused = sorted(name for name in validated_data if name in hidden)
+        if refused:
+            raise serializers.ValidationError(
+                dict.fromkeys(refused, "Only the patient's own site may read or write this field.")
+            )
+
 
 class CrfRecordSerializer(VersionedSerializer):
     """A CRF row owned by a patient, who is named by study id."""
@@ -141,6 +164,7 @@ class CrfRecordSerializer(VersionedSerializer):
     def update(self, instance, validated_data):
         validated_data.pop("version", None)
         reason = validated_data.pop("reason", "")
+        self.refuse_hidden_writes(validated_data, self._site_id(instance))
         for name, value in validated_data.items():
             setattr(instance, name, value)
         return _service(
@@ -261,12 +285,6 @@ class PatientSerializer(VersionedSerializer):
         fields["id"].help_text = "Registry id (not identifying)."
         return fields
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not can_see_identifiers(_user(self), instance.site_id):
-            data.pop("site_patient_ref", None)
-        return data
-
     def create(self, validated_data):
         validated_data.pop("version", None)
         reason = validated_data.pop("reason", "")
@@ -280,12 +298,7 @@ class PatientSerializer(VersionedSerializer):
     def update(self, instance, validated_data):
         validated_data.pop("version", None)
         reason = validated_data.pop("reason", "")
-        if "site_patient_ref" in validated_data and not can_see_identifiers(
-            _user(self), instance.site_id
-        ):
-            raise serializers.ValidationError(
-                {"site_patient_ref": "Only the patient's own site may change its reference."}
-            )
+        self.refuse_hidden_writes(validated_data, instance.site_id)
         return _service(
             lambda: services.patient_update(
                 patient=instance, user=_user(self), reason=reason, **validated_data
@@ -404,3 +417,11 @@ class ImportUploadSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["site"].queryset = sites_for(_user(self), Action.IMPORT)
         return fields
+
+    def validate_file(self, files):
+        from registry.imports.services import upload_refusal
+
+        refused = upload_refusal(files)
+        if refused:
+            raise serializers.ValidationError(refused)
+        return files

@@ -26,7 +26,7 @@ from registry.api import filtersets
 from registry.api import serializers as s
 from registry.api.errors import Conflict, PreconditionRequired, api_exception_handler
 from registry.endpoints import cutoff_in_force, endpoints_of
-from registry.imports.services import bundle_uploads, import_upload
+from registry.imports.services import bundle_uploads, import_jobs_sweep, import_upload
 from registry.models import (
     AdverseEvent,
     CtcaeTerm,
@@ -208,7 +208,7 @@ class PatientViewSet(VersionedViewSet):
 
     @extend_schema(responses=s.PatientRecordSerializer)
     @action(detail=True, methods=["get"])
-    def record(self, request, study_id=None):
+    def record(self, request, study_id=None, format=None):
         """The whole case report form of the patient, nested."""
         patient = self.get_object()
         return Response(
@@ -256,28 +256,28 @@ class PatientViewSet(VersionedViewSet):
 
     @extend_schema(request=s.TransitionSerializer, responses=s.PatientSerializer)
     @action(detail=True, methods=["post"], url_path="mark-complete")
-    def mark_complete(self, request, study_id=None):
+    def mark_complete(self, request, study_id=None, format=None):
         return self._transition(request, services.patient_mark_complete)
 
     @extend_schema(request=s.TransitionSerializer, responses=s.PatientSerializer)
     @action(detail=True, methods=["post"])
-    def verify(self, request, study_id=None):
+    def verify(self, request, study_id=None, format=None):
         return self._transition(request, services.patient_verify)
 
     @extend_schema(request=s.TransitionSerializer, responses=s.PatientSerializer)
     @action(detail=True, methods=["post"])
-    def lock(self, request, study_id=None):
+    def lock(self, request, study_id=None, format=None):
         return self._transition(request, services.patient_lock)
 
     @extend_schema(request=s.TransitionSerializer, responses=s.PatientSerializer)
     @action(detail=True, methods=["post"])
-    def unlock(self, request, study_id=None):
+    def unlock(self, request, study_id=None, format=None):
         """Unlock a locked record; needs a reason."""
         return self._transition(request, services.patient_unlock)
 
     @extend_schema(request=s.TransitionSerializer, responses=s.PatientSerializer)
     @action(detail=True, methods=["post"])
-    def reopen(self, request, study_id=None):
+    def reopen(self, request, study_id=None, format=None):
         """Return a complete or verified record to draft; needs a reason."""
         return self._transition(request, services.patient_reopen)
 
@@ -322,7 +322,11 @@ class ImportJobViewSet(
     def get_queryset(self):
         ids = site_ids_for(self.request.user, Action.IMPORT)
         jobs = ImportJob.objects.select_related("site")
-        return jobs if ids is None else jobs.filter(site_id__in=ids)
+        jobs = jobs if ids is None else jobs.filter(site_id__in=ids)
+        if self.action in ("list", "retrieve"):
+            # A job whose worker died reads as failed, with or without Celery beat running.
+            import_jobs_sweep(jobs=jobs)
+        return jobs
 
     @extend_schema(
         request={"multipart/form-data": s.ImportUploadSerializer},
@@ -358,7 +362,7 @@ class ExportViewSet(RegistryViewSetMixin, viewsets.ViewSet):
     """De-identified exports of the patients you may export: never a site patient reference."""
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    def list(self, request):
+    def list(self, request, format=None):
         return Response(
             {
                 "sections": list(exports.export_sections()),
@@ -373,31 +377,31 @@ class ExportViewSet(RegistryViewSetMixin, viewsets.ViewSet):
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=False, methods=["get"])
-    def workbook(self, request):
+    def workbook(self, request, format=None):
         """XLSX: one sheet per section, the flat one-row-per-patient sheet and the dictionary."""
         return _download(exports.export_workbook(request.user), "registry-export.xlsx")
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=False, methods=["get"])
-    def csv(self, request):
+    def csv(self, request, format=None):
         """ZIP of one CSV per section, the flat file and the dictionary."""
         return _download(exports.export_csv_zip(request.user), "registry-export.zip")
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=False, methods=["get"])
-    def flat(self, request):
+    def flat(self, request, format=None):
         """CSV with one row per patient."""
         return _download(exports.export_flat_csv(request.user), "registry-flat.csv")
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=False, methods=["get"])
-    def dictionary(self, request):
+    def dictionary(self, request, format=None):
         """CSV data dictionary of every exported column."""
         return _download(exports.export_dictionary_csv(), "registry-dictionary.csv")
 
     @extend_schema(responses=FILE_RESPONSE)
     @action(detail=False, methods=["get"], url_path=r"sections/(?P<section>[a-z_]+)")
-    def section(self, request, section=None):
+    def section(self, request, section=None, format=None):
         """CSV of one section."""
         if section not in exports.export_sections():
             raise NotFound(f"No section {section!r}.")

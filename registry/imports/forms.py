@@ -42,3 +42,12 @@ class ImportForm(forms.Form):
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+
+    def clean_files(self):
+        from registry.imports.services import upload_refusal
+
+        files = self.cleaned_data["files"]
+        refused = upload_refusal(files)
+        if refused:
+            raise forms.ValidationError(refused)
+        return files

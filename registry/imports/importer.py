@@ -35,6 +35,7 @@ from registry import services
 from registry.access import Action, can
 from registry.derived_rows import HeldRows
 from registry.imports.instances import record_factory
+from registry.imports.limits import limit
 from registry.imports.parsing import CellError, Sheet, section_converters
 from registry.imports.sections import PATIENT_REF, UNIT_COLUMNS, Section, sections
 from registry.imports.writing import insert_with_history, refresh_statistics
@@ -58,6 +59,7 @@ class ImportResult:
     committed: bool = False
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    error_count: int = 0  # every error found; ``errors`` holds the first of them
     rows: int = 0
 
     @property
@@ -98,6 +100,7 @@ def import_sheets(
         pass
     result.counts = importer.counts
     result.errors = importer.errors
+    result.error_count = importer.error_count
     return result
 
 
@@ -129,7 +132,10 @@ class _Importer:
         self.user = user if user is not None and user.is_authenticated else None
         self.reason = reason
         self.progress = progress
+        # The first REGISTRY_IMPORT_MAX_ERRORS errors are kept, every one is counted.
         self.errors: list[dict] = []
+        self.error_count = 0
+        self.max_errors = limit("REGISTRY_IMPORT_MAX_ERRORS")
         self.counts: dict[str, dict[str, int]] = {}
         self.patients: dict[str, Patient] = {}
         self.failed_refs: set[str] = set()
@@ -203,6 +209,9 @@ class _Importer:
             # The reference is the site's own and the error list stays with the site's job;
             # still, keep it short in case an error list is ever shown further.
             shown = shown[:64]
+        self.error_count += 1
+        if len(self.errors) >= self.max_errors:
+            return
         self.errors.append(
             {"sheet": sheet.name, "row": row, "column": column, "value": shown, "reason": reason}
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
+from registry.imports.limits import limit, megabytes, upload_size_error
 from registry.imports.sections import Column, Section, section_for_name
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1", "x"}
@@ -40,20 +41,65 @@ class Sheet:
 
 
 def read_upload(data: bytes, filename: str, *, section: str = "") -> list[Sheet]:
-    """Every sheet of an upload: a workbook, a CSV of one section or a ZIP of either."""
+    """Every sheet of an upload: a workbook, a CSV of one section or a ZIP of either, within
+    the bounds of ``registry.imports.limits`` (else ImportFileError saying which)."""
+    refused = upload_size_error(filename, len(data))
+    if refused:
+        raise ImportFileError(refused)
+    sheets = _read_any(data, filename, section=section)
+    rows = sum(len(sheet.rows) for sheet in sheets)
+    if rows > limit("REGISTRY_IMPORT_MAX_ROWS"):
+        raise _too_many_rows(filename)
+    return sheets
+
+
+def _too_many_rows(filename: str) -> ImportFileError:
+    return ImportFileError(
+        f"{filename} has more than {limit('REGISTRY_IMPORT_MAX_ROWS'):,} data rows "
+        "(REGISTRY_IMPORT_MAX_ROWS). Split it into several uploads."
+    )
+
+
+def _check_expanded_size(archive: zipfile.ZipFile, filename: str) -> None:
+    """A ZIP (an XLSX is one) may not decompress beyond the bound: its members' declared sizes
+    are what ``zipfile`` will at most produce (it stops there and checks the CRC)."""
+    expanded = sum(member.file_size for member in archive.infolist())
+    maximum = limit("REGISTRY_IMPORT_MAX_EXPANDED_BYTES")
+    if expanded > maximum:
+        raise ImportFileError(
+            f"{filename} expands to {megabytes(expanded)}; at most {megabytes(maximum)} is read "
+            "(REGISTRY_IMPORT_MAX_EXPANDED_BYTES). Split it into several uploads."
+        )
+
+
+def _read_any(data: bytes, filename: str, *, section: str = "") -> list[Sheet]:
     lower = filename.lower()
     if lower.endswith(".zip"):
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile as error:
             raise ImportFileError(f"{filename} is not a valid ZIP file.") from error
+        _check_expanded_size(archive, filename)
         sheets = []
+        rows = 0
         for member in sorted(archive.namelist()):
             if member.endswith("/") or member.rsplit("/", 1)[-1].startswith("."):
                 continue
-            sheets += read_upload(archive.read(member), member)
+            try:
+                content = archive.read(member)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as error:
+                raise ImportFileError(f"{member} in {filename} cannot be read.") from error
+            member_sheets = _read_any(content, member)
+            rows += sum(len(sheet.rows) for sheet in member_sheets)
+            if rows > limit("REGISTRY_IMPORT_MAX_ROWS"):
+                raise _too_many_rows(filename)
+            sheets += member_sheets
         return sheets
     if lower.endswith(".xlsx"):
+        try:
+            _check_expanded_size(zipfile.ZipFile(io.BytesIO(data)), filename)
+        except zipfile.BadZipFile as error:
+            raise ImportFileError(f"{filename} is not a readable XLSX workbook.") from error
         return read_workbook(data, filename)
     if lower.endswith(".csv") or lower.endswith(".txt"):
         target = section_for_name(section) if section else section_for_name(filename)
@@ -72,10 +118,20 @@ def read_csv(data: bytes, name: str, section: Section) -> Sheet:
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{name} is not UTF-8 text.") from error
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header:
-        raise ImportFileError(f"{name} has no header row.")
-    return _sheet(name, section, header, reader)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise ImportFileError(f"{name} has no header row.")
+        return _sheet(name, section, header, reader)
+    except csv.Error as error:
+        # The csv module's own bound (128 KB a field) or a malformed quote: never a server error.
+        if "field limit" in str(error):
+            raise ImportFileError(
+                f"{name}, row {reader.line_num}: a cell of more than {csv.field_size_limit():,} "
+                f"characters; a cell may hold at most {limit('REGISTRY_IMPORT_MAX_CELL_CHARS'):,} "
+                "(REGISTRY_IMPORT_MAX_CELL_CHARS)."
+            ) from error
+        raise ImportFileError(f"{name} cannot be read as CSV: {error}.") from error
 
 
 def read_workbook(data: bytes, filename: str) -> list[Sheet]:
@@ -110,10 +166,21 @@ def _sheet(name: str, section: Section, header, rows) -> Sheet:
     names = [str(cell).strip() if cell is not None else "" for cell in header]
     while names and not names[-1]:
         names.pop()
+    max_columns = limit("REGISTRY_IMPORT_MAX_COLUMNS")
+    if len(names) > max_columns:
+        raise ImportFileError(
+            f"{name} has {len(names):,} columns; a sheet may have at most {max_columns} "
+            "(REGISTRY_IMPORT_MAX_COLUMNS). Use the columns of the import template."
+        )
+    max_rows = limit("REGISTRY_IMPORT_MAX_ROWS")
+    max_chars = limit("REGISTRY_IMPORT_MAX_CELL_CHARS")
     sheet = Sheet(name=name, section=section, header=names)
     width = len(names)
     unnamed = "" in names
     for number, cells in enumerate(rows, start=2):
+        if number - 1 > max_rows:
+            raise _too_many_rows(name)
+        _check_cells(name, number, names, cells, max_chars)
         if len(cells) < width:
             cells = [*cells, *[None] * (width - len(cells))]
         # Cells past the header are not read; a repeated name keeps its last column's cell.
@@ -127,6 +194,24 @@ def _sheet(name: str, section: Section, header, rows) -> Sheet:
             continue
         sheet.rows.append((number, values))
     return sheet
+
+
+def _check_cells(name: str, number: int, names: list[str], cells, max_chars: int) -> None:
+    for index, cell in enumerate(cells[: len(names)]):
+        if not isinstance(cell, str):
+            continue
+        column = names[index] or f"column {index + 1}"
+        if len(cell) > max_chars:
+            raise ImportFileError(
+                f"{name}, row {number}, column {column}: a cell of {len(cell):,} characters; "
+                f"a cell may hold at most {max_chars:,} (REGISTRY_IMPORT_MAX_CELL_CHARS)."
+            )
+        if "\x00" in cell:
+            # PostgreSQL refuses NUL in text: say so here, with the place, not as a server error.
+            raise ImportFileError(
+                f"{name}, row {number}, column {column}: the cell holds a NUL character "
+                "(byte 0), which no field may hold. Remove it and upload again."
+            )
 
 
 def _blank(value) -> bool:

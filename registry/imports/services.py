@@ -6,21 +6,33 @@ A file of up to ``REGISTRY_IMPORT_SYNC_MAX_ROWS`` rows (setting or environment v
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 import os
 import zipfile
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    models,
+    transaction,
+)
 from django.utils import timezone
 
 from registry.access import Action, can, can_see_identifiers
 from registry.imports.importer import import_sheets
+from registry.imports.limits import upload_size_error
 from registry.imports.parsing import ImportFileError, read_upload
 from registry.imports.sections import PATIENT_REF
 from registry.models import ImportJob, Site
+
+logger = logging.getLogger(__name__)
 
 
 def sync_max_rows() -> int:
@@ -28,6 +40,16 @@ def sync_max_rows() -> int:
     if configured is None:
         configured = os.environ.get("REGISTRY_IMPORT_SYNC_MAX_ROWS", "2000")
     return int(configured)
+
+
+def upload_refusal(files) -> str | None:
+    """Why an upload (uploaded files, each with ``name`` and ``size``) is too large, or None.
+
+    Checked by the web form and the API before anything is stored; ``read_upload`` checks the
+    same bound again on the stored bytes, for a job run later."""
+    total = sum(f.size for f in files)
+    name = files[0].name if len(files) == 1 else f"The {len(files)} files"
+    return upload_size_error(name, total)
 
 
 def bundle_uploads(files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
@@ -85,11 +107,17 @@ def job_task_id(job_id: int) -> str:
 
 
 def import_job_run(*, job_id: int, progress=None) -> ImportJob:
-    """Run a stored import job to the end: valid/invalid (dry run), committed or failed."""
+    """Run a stored import job to the end: valid/invalid (dry run), committed or failed.
+
+    A job that already ended (a task redelivered after its worker died, when the sweep has
+    since marked it failed) is not run again."""
     job = ImportJob.objects.select_related("site", "created_by").get(pk=job_id)
+    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+        return job
     job.status = ImportJob.Status.RUNNING
     job.progress_pct = 0
-    job.save(update_fields=["status", "progress_pct"])
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "progress_pct", "started_at"])
     try:
         with job.file.open("rb") as stored:
             data = stored.read()
@@ -107,6 +135,16 @@ def import_job_run(*, job_id: int, progress=None) -> ImportJob:
             reason=f"Import of {job.original_filename} (job {job.pk})",
             progress=progress,
         )
+    except (OperationalError, InterfaceError):
+        # The database connection dropped (restart, failover, network): the import's single
+        # transaction was rolled back by the server, so nothing was written. Reconnect to say so.
+        logger.warning("import job %s: database connection lost; nothing written", job.pk)
+        connection.close()
+        job.status = ImportJob.Status.FAILED
+        job.error_message = CONNECTION_LOST
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error_message", "finished_at"])
+        return job
     except Exception as error:
         job.status = ImportJob.Status.FAILED
         # A database error's text may quote a row's values, the site reference among them.
@@ -115,7 +153,12 @@ def import_job_run(*, job_id: int, progress=None) -> ImportJob:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error_message", "finished_at"])
         raise
-    job.counts = {**result.counts, "total": result.totals, "rows": result.rows}
+    job.counts = {
+        **result.counts,
+        "total": result.totals,
+        "rows": result.rows,
+        "error_count": result.error_count,
+    }
     job.errors = result.errors
     if result.errors:
         job.status = ImportJob.Status.INVALID
@@ -139,6 +182,65 @@ def _reject(job: ImportJob, message: str) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error_message", "errors", "progress_pct", "finished_at"])
     return job
+
+
+WORKER_LOST = "Failed — worker lost"
+CONNECTION_LOST = (
+    "The connection to the database was lost during the import: nothing was written. "
+    "Try again in a minute; if it happens again, tell the registry administrator."
+)
+
+
+def import_hard_time_limit() -> int:
+    """Seconds after which a worker kills an import task (Celery's hard time limit)."""
+    return int(settings.CELERY_TASK_TIME_LIMIT)
+
+
+def queued_time_limit() -> int:
+    """Seconds a job may wait for a worker before it is given up (default one day)."""
+    return int(getattr(settings, "REGISTRY_JOB_QUEUED_LIMIT", 24 * 3600))
+
+
+def import_jobs_sweep(*, now=None, jobs=None) -> int:
+    """Mark failed every job whose worker is gone; the number marked.
+
+    A running job past its hard time limit cannot still be running: the worker kills a task
+    at that limit, and a worker killed as a whole (SIGKILL, out of memory, machine lost) never
+    reports. A job nobody started within ``queued_time_limit`` has no worker either. Called
+    by Celery beat and whenever a job's page or API record is read, so a job never shows
+    "running" for longer than its hard limit, with or without beat.
+    """
+    now = now or timezone.now()
+    jobs = ImportJob.objects.all() if jobs is None else jobs
+    running_cutoff = now - dt.timedelta(seconds=import_hard_time_limit())
+    lost = jobs.filter(status=ImportJob.Status.RUNNING).filter(
+        models.Q(started_at__lt=running_cutoff)
+        | models.Q(started_at__isnull=True, created_at__lt=running_cutoff)
+    )
+    marked = lost.update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        error_message=(
+            f"{WORKER_LOST}: the worker stopped (killed or out of memory) without finishing "
+            f"within the {import_hard_time_limit() // 60}-minute limit. Nothing was written; "
+            "upload the file again."
+        ),
+    )
+    never_started = jobs.filter(
+        status=ImportJob.Status.QUEUED,
+        created_at__lt=now - dt.timedelta(seconds=queued_time_limit()),
+    )
+    marked += never_started.update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        error_message=(
+            "Failed — no worker started this job within "
+            f"{queued_time_limit() // 3600} hours. Nothing was written; upload the file again."
+        ),
+    )
+    if marked:
+        logger.warning("import jobs marked failed after losing their worker: %d", marked)
+    return marked
 
 
 def job_progress(job: ImportJob) -> int:

@@ -17,11 +17,17 @@ from registry.imports.forms import ImportForm
 from registry.imports.sections import sections
 from registry.imports.services import (
     bundle_uploads,
+    import_jobs_sweep,
     import_upload,
     job_progress,
     visible_errors,
 )
-from registry.imports.workbook import dictionary_csv, template_csv, template_workbook
+from registry.imports.workbook import (
+    csv_bytes,
+    dictionary_csv,
+    template_csv,
+    template_workbook,
+)
 from registry.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,17 +75,34 @@ def import_page(request):
 
 @staff_member_required
 def job_page(request, pk: int):
+    import_jobs_sweep(jobs=ImportJob.objects.filter(pk=pk))
     job = get_object_or_404(_jobs_for(request.user), pk=pk)
     running = job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     context = {
         "job": job,
         "running": running,
         "progress": job_progress(job),
-        "counts": {k: v for k, v in job.counts.items() if k not in ("total", "rows")},
+        "counts": {
+            k: v for k, v in job.counts.items() if k not in ("total", "rows", "error_count")
+        },
         "total": job.counts.get("total"),
+        "error_count": job.counts.get("error_count") or len(job.errors),
         "errors": visible_errors(job, request.user),
     }
     return render(request, "registry/imports/job.html", context)
+
+
+ERROR_REPORT_HEADER = ["sheet", "row", "column", "value", "reason"]
+
+
+@staff_member_required
+def job_errors_csv(request, pk: int):
+    """The job's errors as CSV (what the page shows; references hidden from other sites)."""
+    job = get_object_or_404(_jobs_for(request.user), pk=pk)
+    rows = [[e.get(k) for k in ERROR_REPORT_HEADER] for e in visible_errors(job, request.user)]
+    return _download(
+        csv_bytes(ERROR_REPORT_HEADER, rows), f"import-{job.pk}-errors.csv", "text/csv"
+    )
 
 
 @staff_member_required

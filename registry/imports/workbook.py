@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from registry.imports.sections import Column, Section, sections
 from registry.rules import describe
+from registry.spreadsheets import safe_cell
 
 DICTIONARY_HEADER = [
     "section",
@@ -59,11 +60,14 @@ def dictionary_row(section_name: str, column: Column) -> list[str]:
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """CSV text; every cell through ``safe_cell``, so user text never becomes a formula."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    # CRLF rows (RFC 4180): the csv module then quotes a cell holding a carriage return, which
+    # with a bare LF terminator it would write unquoted and split the row in two.
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(name) for name in header])
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else safe_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -74,7 +78,7 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) 
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         worksheet = workbook.create_sheet(title=title[:31])
-        worksheet.append(list(header))
+        worksheet.append([safe_cell(name) for name in header])
         for row in rows:
             worksheet.append([_cell(value) for value in row])
     buffer = io.BytesIO()
@@ -84,8 +88,9 @@ def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]) 
 
 def _cell(value):
     if isinstance(value, dict | list):
-        return str(value)
-    return value
+        value = str(value)
+    # Text is stored as a string cell by openpyxl, but a leading "=" still makes it a formula.
+    return safe_cell(value)
 
 
 def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:

@@ -52,7 +52,8 @@ class AdverseEvent(CrfRecord):
         verbose_name = "adverse event"
 
     def __str__(self) -> str:
-        return f"{self.other_specify or self.term} grade {self.grade}"
+        # Shown to every role (lists, history, messages): never the free-text other-specify.
+        return f"{self.term} grade {self.grade}"
 
     @property
     def is_treatment_related(self) -> bool:

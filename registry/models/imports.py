@@ -24,6 +24,9 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a worker (or the request) started it: a job running past its hard time limit from
+    # here has lost its worker (registry.imports.services.import_jobs_sweep).
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     dry_run = models.BooleanField(default=True)
     file = models.FileField(upload_to="imports/%Y/%m/")

@@ -193,7 +193,8 @@ class SystemicTherapy(Treatment):
         verbose_name_plural = "systemic therapies"
 
     def __str__(self) -> str:
-        return f"{self.agent_other or self.get_agent_display()} from {self.start_date}"
+        # Shown to every role: never the free-text other agent (registry.disclosure).
+        return f"{self.get_agent_display()} from {self.start_date}"
 
     def derive(self) -> None:
         derived = drug_class(self.agent) if self.agent else None

@@ -73,7 +73,7 @@ def test_another_sites_patient_in_the_arm_is_never_listed(
 def test_the_arm_filter_combines_with_the_other_filters(client_for, manager, nantong, by_pattern):
     class_b = add_patient(nantong, arm="tace_alone", tace_history=0, child_pugh="B")
 
-    found = listed(client_for(manager), arm=arm_id("TACE alone"), child_pugh_class="B")
+    found = listed(client_for(manager), arm=arm_id("TACE alone"), child_pugh_class__exact="B")
 
     assert found == {class_b.study_id}
 
