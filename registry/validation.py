@@ -20,8 +20,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import models
+
+from registry.rules import not_in_future
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,40 @@ def _preloaded(kind: str, load: Callable[[int], dict]) -> dict | None:
     return facts.loaded[kind]
 
 
+@cache
+def _date_fields(model) -> tuple[tuple[str, str], ...]:
+    """(name, label) of every date a person types on ``model`` (not the derived ones)."""
+    return tuple(
+        (f.name, str(f.verbose_name))
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField)
+        and not isinstance(f, models.DateTimeField)
+        and f.editable
+    )
+
+
+def future_date_errors(record) -> dict[str, ValidationError]:
+    """A date in the future on any form is a typing error (CRF.md §2): one error per field.
+
+    Every entry path calls it through the models' ``clean()``; "today" is the server's date
+    (``registry.rules.not_in_future``).
+    """
+    errors: dict[str, ValidationError] = {}
+    for name, label in _date_fields(type(record)):
+        value = getattr(record, name, None)
+        if not isinstance(value, dt.date):
+            continue
+        try:
+            not_in_future(value)
+        except ValidationError:
+            errors[name] = ValidationError(
+                f"{label.capitalize()} {value.isoformat()} is in the future: only dates that "
+                "have already happened can be recorded.",
+                code="future_date",
+            )
+    return errors
+
+
 def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:
     """No event dated before the diagnosis; no event dated after the death."""
     errors: dict[str, str] = {}
@@ -103,7 +141,16 @@ def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:
 def _death_date(patient, record) -> dt.date | None:
     from registry.models import Death
 
-    if isinstance(record, Death) or patient.pk is None:
+    if isinstance(record, Death):
+        return None
+    return death_date_of(patient)
+
+
+def death_date_of(patient) -> dt.date | None:
+    """The stored death date of a patient, if any (what its index date must not follow)."""
+    from registry.models import Death
+
+    if patient.pk is None:
         return None
     known = _preloaded("death_date", _load_death_dates)
     if known is not None:

@@ -43,6 +43,10 @@ class CrfRecordAdmin(RegistryModelAdmin):
 
     form = CrfRecordForm
     autocomplete_fields = ["patient"]
+
+    class Media:
+        js = ["registry/workspace.js"]
+
     list_select_related = ["patient", "patient__site"]
     search_fields = ["patient__study_id"]
     search_help_text = "Study id"

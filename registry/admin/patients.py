@@ -115,6 +115,9 @@ class PatientAdmin(RegistryModelAdmin):
     inlines = PATIENT_INLINES
     save_on_top = True
 
+    class Media:
+        js = ["registry/workspace.js"]
+
     input_fieldsets = [
         (
             "Enrolment",
