@@ -375,15 +375,23 @@ class PatientAdmin(RegistryModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     # --- derived values beside their inputs -------------------------------------------------------
+    def _score_panel_text(self, patient: Patient, score: str, text: str) -> str:
+        """The value with the date of the panel it comes from (each score has its own)."""
+        if text == EMPTY:
+            return text
+        labs = getattr(patient, "_entry_labs", None)
+        if labs is None:
+            labs = patient._entry_labs = list(patient.lab_panels.all())
+        lab = services.score_baseline_lab(patient, labs, score)
+        return f"{text} (panel of {lab.sample_date})" if lab else text
+
     @admin.display(description="ALBI")
     def albi(self, patient: Patient) -> str:
-        text = albi_text(patient)
-        lab = patient.baseline_lab
-        return f"{text} (panel of {lab.sample_date})" if lab and text != EMPTY else text
+        return self._score_panel_text(patient, "albi", albi_text(patient))
 
     @admin.display(description="Child-Pugh")
     def child_pugh(self, patient: Patient) -> str:
-        return child_pugh_text(patient)
+        return self._score_panel_text(patient, "child_pugh", child_pugh_text(patient))
 
     @admin.display(description="BCLC stage (used)")
     def bclc_used(self, patient: Patient) -> str:
