@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from registry import services
 from registry.forms import LabPanelForm, RegistryModelForm
+from registry.forms.imaging import ScanForm, ScanFormSet
 from registry.models import (
     AdverseEvent,
     Death,
@@ -23,7 +26,7 @@ from registry.models import (
     TumourAssessment,
 )
 
-from .base import RegistryInlineMixin
+from .base import RegistryInlineMixin, ServiceRefused, reason_from
 from .widgets import RowLabelledAutocomplete, unwrapped
 
 EMPTY = "—"
@@ -221,12 +224,18 @@ class SystemicTherapyInline(TreatmentInline):
 
 
 class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
+    """Scans with their target lesions typed in the row (``ScanForm``); a baseline and its
+    follow-ups are validated and saved together (``ScanFormSet``, ``save_scans``)."""
+
     model = ImagingAssessment
+    form = ScanForm
+    formset = ScanFormSet
     fields = [
         "assessment_date",
         "is_baseline",
         "modality",
         "criteria",
+        "target_lesions_mm",
         "target_lesions",
         "treated_viable_fraction_pct",
         "new_lesion",
@@ -240,15 +249,17 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
     ]
     readonly_fields = ["target_lesions", "derived_response"]
 
-    @admin.display(description="target lesions")
+    @admin.display(description="sum · lesion details")
     def target_lesions(self, obj) -> str:
         if obj is None or obj.pk is None:
-            return "save first, then add lesions"
+            return EMPTY
         url = reverse("admin:registry_imagingassessment_change", args=[obj.pk])
         count = len(obj.measurements.all())
         total = f", sum {obj.target_sum_mm:g} mm" if obj.target_sum_mm is not None else ""
+        # Organ and location of a lesion (RECIST 1.1 outside the liver) on the scan's own page.
         return format_html(
-            '<a href="{}" class="target-lesions-link">{} lesion{}{} ›</a>',
+            '<a href="{}" class="target-lesions-link" title="organ and location of each lesion">'
+            "{} lesion{}{} ›</a>",
             url,
             count,
             "" if count == 1 else "s",
@@ -353,6 +364,54 @@ class LesionMeasurementInline(RegistryInlineMixin, admin.TabularInline):
     model = LesionMeasurement
     site_path = "assessment__patient__site"
     fields = ["lesion_number", "organ", "location", "diameter_mm"]
+
+
+def save_scans(request, form, formset) -> None:
+    """Save a patient's scans with the lesions typed in their rows, baselines first.
+
+    Each scan is saved, then its lesions, in date order with a baseline before a follow-up of
+    the same day: every save validates again from the database (``crf_record_save``), so a
+    follow-up finds the baseline and its lesions written just before it. One refusal anywhere
+    rolls the whole page back and shows the error at its row.
+    """
+    reason = reason_from(form)
+    formset.save(commit=False)
+    form_of = {id(f.instance): f for f in formset.forms}
+    errors: dict[str, ValidationError | PermissionDenied] = {}
+    with services.patient_refresh_deferred():
+        for scan in formset.deleted_objects:
+            try:
+                services.crf_record_delete(
+                    record=scan, user=request.user, reason=reason or "Deleted in the admin"
+                )
+            except (ValidationError, PermissionDenied) as error:
+                errors[""] = ValidationError(f"{scan} was not deleted: {error}")
+        changed = [scan for scan, _ in formset.changed_objects] + list(formset.new_objects)
+        changed.sort(key=lambda scan: (scan.assessment_date, not scan.is_baseline))
+        for scan in changed:
+            scan_form = form_of[id(scan)]
+            try:
+                services.crf_record_save(record=scan, user=request.user, reason=reason)
+                _save_lesions(scan, scan_form.lesions(), request.user, reason)
+            except (ValidationError, PermissionDenied) as error:
+                errors[scan_form.prefix] = error
+    if errors:
+        raise ServiceRefused(errors)
+
+
+def _save_lesions(scan: ImagingAssessment, typed: dict, user, reason: str) -> None:
+    stored = {m.lesion_number: m for m in LesionMeasurement.objects.filter(assessment=scan)}
+    for number, diameter in typed.items():
+        lesion = stored.get(number)
+        if diameter is None:
+            if lesion is not None:
+                services.crf_record_delete(record=lesion, user=user, reason=reason or "Cleared")
+        elif lesion is None:
+            lesion = LesionMeasurement(assessment=scan, lesion_number=number, diameter_mm=diameter)
+            services.crf_record_save(record=lesion, user=user, reason=reason)
+        elif lesion.diameter_mm != diameter:
+            lesion.diameter_mm = diameter
+            services.crf_record_save(record=lesion, user=user, reason=reason)
 
 
 def format_list(items) -> str:

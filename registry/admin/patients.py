@@ -30,7 +30,7 @@ from registry.choices import FlagStatus, RecordStatus, RefractorinessRuleSet
 from registry.derivations.survival import overall_survival, progression_free_survival
 from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonForm
 from registry.forms.patients import reason_field
-from registry.models import DataCutoff, DataQualityFlag, DataQuery, Patient
+from registry.models import DataCutoff, DataQualityFlag, DataQuery, ImagingAssessment, Patient
 
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
@@ -41,6 +41,7 @@ from .inlines import (
     albi_text,
     child_pugh_text,
     missing_text,
+    save_scans,
 )
 
 TRANSITIONS = {
@@ -345,7 +346,17 @@ class PatientAdmin(RegistryModelAdmin):
 
     def get_inline_instances(self, request, obj=None):
         # Enrol first; the CRF sections open once the patient has a study id.
-        return super().get_inline_instances(request, obj) if obj is not None else []
+        if obj is None:
+            return []
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            # A section folded away by default is open once it holds data (a recorded death).
+            if (
+                "collapse" in (inline.classes or ())
+                and inline.model.objects.filter(patient=obj).exists()
+            ):
+                inline.classes = [c for c in inline.classes if c != "collapse"]
+        return inlines
 
     def save_model(self, request, obj, form, change) -> None:
         reason = reason_from(form)
@@ -366,6 +377,12 @@ class PatientAdmin(RegistryModelAdmin):
                 obj._state.adding = False
         except (ValidationError, PermissionDenied) as error:
             raise ServiceRefused({"": error}) from error
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is ImagingAssessment:
+            save_scans(request, form, formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def response_add(self, request, obj, post_url_continue=None):
         # Straight on to the CRF sections of the new patient.

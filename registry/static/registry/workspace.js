@@ -31,8 +31,31 @@
       if (!select.name.includes("__prefix__")) showUnit(select);
     });
   });
+  // --- target lesions 3-5 exist for RECIST 1.1 only (mRECIST follows at most 2) -----------------
+  function showLesionBoxes(row) {
+    var criteria = row.querySelector("select[name$='-criteria']");
+    var recist = criteria && criteria.value === "recist11";
+    row.querySelectorAll("input.lesion-recist-only").forEach(function (input) {
+      input.hidden = !recist && !input.value;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[name$='-criteria']")) {
+      var row = target.closest("tr");
+      if (row) showLesionBoxes(row);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("tr.form-row").forEach(function (row) {
+      if (row.querySelector("input.lesion-mm")) showLesionBoxes(row);
+    });
+  });
+
   // A row added with "Add another" starts from the template: show its unit too.
   document.addEventListener("formset:added", function (event) {
     event.target.querySelectorAll("select[data-unit-hints]").forEach(showUnit);
+    if (event.target.querySelector("input.lesion-mm")) showLesionBoxes(event.target);
   });
 })();
