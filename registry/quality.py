@@ -48,7 +48,7 @@ def patient_findings(
     findings += _baseline_scores(patient)
     findings += _eligibility(patient, labs)
     findings += _timing(patient, tumour)
-    findings += _dosing(patient, systemic)
+    findings += dosing_findings(patient, systemic)
     findings += _imaging(imaging)
     findings += _adverse_events_vs_death(adverse_events, death)
     return findings
@@ -192,7 +192,8 @@ def _timing(patient, tumour) -> list[Finding]:
     ]
 
 
-def _dosing(patient, systemic) -> list[Finding]:
+def dosing_findings(patient, systemic) -> list[Finding]:
+    """The lenvatinib weight-based dose check of each regimen (public: the entry screen shows it)."""
     findings = []
     for regimen in systemic:
         if regimen.agent != c.SystemicAgent.LENVATINIB or regimen.dose is None:

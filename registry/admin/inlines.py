@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from registry import services
+from registry import quality, services
 from registry.forms import LabPanelForm, RegistryModelForm
 from registry.forms.imaging import ScanForm, ScanFormSet
 from registry.models import (
@@ -217,10 +217,20 @@ class SystemicTherapyInline(TreatmentInline):
         *TreatmentInline.common,
         "dose",
         "dose_unit",
+        "dose_check",
         "schedule",
         "stop_reason",
         "notes",
     ]
+    readonly_fields = ["dose_check"]
+
+    @admin.display(description="dose check (derived)")
+    def dose_check(self, obj) -> str:
+        # The data-quality rule itself (lenvatinib by body weight), on this one regimen.
+        if obj is None or obj.patient_id is None:
+            return EMPTY
+        findings = quality.dosing_findings(obj.patient, [obj])
+        return findings[0].message if findings else EMPTY
 
 
 class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
@@ -268,8 +278,8 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
 
     @admin.display(description="response (derived)")
     def derived_response(self, obj) -> str:
-        if obj is None or obj.pk is None or obj.is_baseline:
-            return "baseline" if obj is not None and obj.is_baseline else EMPTY
+        if obj is None or obj.is_baseline:
+            return "baseline" if obj is not None else EMPTY
         if not obj.response:
             return obj.response_reason or EMPTY
         change = (

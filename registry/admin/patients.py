@@ -19,7 +19,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -43,6 +43,7 @@ from .inlines import (
     missing_text,
     save_scans,
 )
+from .preview import preview_response
 
 TRANSITIONS = {
     # name: (service, label, permission, from statuses, reason required)
@@ -520,6 +521,11 @@ class PatientAdmin(RegistryModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
+                "<path:object_id>/derived/",
+                wrap(self.derived_preview_view),
+                name="registry_patient_derived_preview",
+            ),
+            path(
                 "<path:object_id>/status/<str:name>/",
                 wrap(self.transition_view),
                 name="registry_patient_transition",
@@ -560,9 +566,21 @@ class PatientAdmin(RegistryModelAdmin):
             "history": patient_history(
                 patient, identifiers=access.can_see_identifiers(user, patient.site_id)
             ),
+            "derived_preview_url": reverse(
+                "admin:registry_patient_derived_preview", args=[patient.pk]
+            ),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def derived_preview_view(self, request, object_id):
+        """The derived values of the page as typed, computed as a save would (nothing saved)."""
+        patient = self.get_object(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, patient):
+            raise PermissionDenied
+        return preview_response(self, request, patient)
 
     def _back(self, patient: Patient, anchor: str = "") -> HttpResponseRedirect:
         url = reverse("admin:registry_patient_change", args=[patient.pk])

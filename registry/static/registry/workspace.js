@@ -53,6 +53,72 @@
     });
   });
 
+  // --- derived values as the data manager types: computed by the server, nothing saved -----------
+  function readonlyCell(scope, field) {
+    var box = scope.querySelector(".fieldBox.field-" + field) ||
+      scope.querySelector(".form-row.field-" + field) ||
+      scope.querySelector("td.field-" + field);
+    if (!box) return null;
+    return box.querySelector(".readonly") || box.querySelector("p") || box;
+  }
+
+  function showDerived(answer) {
+    var form = document.getElementById("patient_form");
+    answer.values.forEach(function (value) {
+      var scope = value.prefix ? document.getElementById(value.prefix) : form.querySelector(":scope > div");
+      if (!scope) return;
+      var cell = readonlyCell(scope, value.field);
+      if (cell && cell.textContent !== value.text) {
+        cell.textContent = value.text;
+        cell.setAttribute("data-live", "1");
+      }
+    });
+    var box = document.getElementById("live-warnings");
+    if (!box) return;
+    var lines = answer.warnings.map(function (w) { return "If saved now: " + w; });
+    Object.keys(answer.errors).forEach(function (prefix) {
+      var fields = answer.errors[prefix];
+      Object.keys(fields).forEach(function (field) {
+        lines.push("Will be refused (" + (prefix || "patient") + (field === "__all__" ? "" : " · " + field) + "): " + fields[field].join(" "));
+      });
+    });
+    box.innerHTML = "";
+    if (!lines.length) return;
+    var list = document.createElement("ul");
+    list.className = "live-warning-list";
+    lines.forEach(function (line) {
+      var item = document.createElement("li");
+      item.textContent = line;
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+  }
+
+  var pending = null, sequence = 0;
+  function askDerived() {
+    var config = document.getElementById("workspace-config");
+    var form = document.getElementById("patient_form");
+    var url = config && config.getAttribute("data-derived-url");
+    if (!url || !form) return;
+    var mine = ++sequence;
+    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) { if (answer && mine === sequence) showDerived(answer); })
+      .catch(function () { /* the preview is a help; the save still validates everything */ });
+  }
+
+  function derivedSoon() {
+    clearTimeout(pending);
+    pending = setTimeout(askDerived, 350);
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.form && event.target.form.id === "patient_form") derivedSoon();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.id === "patient_form") derivedSoon();
+  });
+
   // A row added with "Add another" starts from the template: show its unit too.
   document.addEventListener("formset:added", function (event) {
     event.target.querySelectorAll("select[data-unit-hints]").forEach(showUnit);
