@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -144,22 +145,29 @@ class TreatmentInline(RegistryInlineMixin, admin.TabularInline):
     common = ["start_date", "end_date", "intent", "line_number"]
 
 
-class TaceSessionInline(TreatmentInline):
+class TaceSessionInline(RegistryInlineMixin, admin.StackedInline):
+    """Stacked, three short lines per session: its 17 inputs in one table row were three
+    screens wide on a 1366-px laptop."""
+
     model = TaceSession
-    fields = [
-        "session_number",
-        "technique",
-        *TreatmentInline.common,
-        "chemo_agent",
-        "chemo_dose_mg",
-        "lipiodol_ml",
-        "gelatin_sponge",
-        "microspheres",
-        "microsphere_size_um",
-        "selectivity",
-        "embolization_endpoint",
-        "technically_adequate",
-        "notes",
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("session_number", "technique", *TreatmentInline.common),
+                    (
+                        "chemo_agent",
+                        "chemo_dose_mg",
+                        "lipiodol_ml",
+                        "gelatin_sponge",
+                        "microspheres",
+                        "microsphere_size_um",
+                    ),
+                    ("selectivity", "embolization_endpoint", "technically_adequate", "notes"),
+                ]
+            },
+        )
     ]
 
 
@@ -233,29 +241,32 @@ class SystemicTherapyInline(TreatmentInline):
         return findings[0].message if findings else EMPTY
 
 
-class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
+class ImagingAssessmentInline(RegistryInlineMixin, admin.StackedInline):
     """Scans with their target lesions typed in the row (``ScanForm``); a baseline and its
-    follow-ups are validated and saved together (``ScanFormSet``, ``save_scans``)."""
+    follow-ups are validated and saved together (``ScanFormSet``, ``save_scans``). Stacked on
+    three short lines: as a table row its 16 inputs were 770 px too wide for a laptop."""
 
     model = ImagingAssessment
     form = ScanForm
     formset = ScanFormSet
-    fields = [
-        "assessment_date",
-        "is_baseline",
-        "modality",
-        "criteria",
-        "target_lesions_mm",
-        "target_lesions",
-        "treated_viable_fraction_pct",
-        "new_lesion",
-        "new_lesion_site",
-        "non_target_progression",
-        "new_vascular_invasion",
-        "intrahepatic_lesion_count",
-        "reviewer",
-        "reader_response",
-        "derived_response",
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("assessment_date", "is_baseline", "modality", "criteria", "reviewer"),
+                    ("target_lesions_mm", "target_lesions", "derived_response", "reader_response"),
+                    (
+                        "treated_viable_fraction_pct",
+                        "new_lesion",
+                        "new_lesion_site",
+                        "non_target_progression",
+                        "new_vascular_invasion",
+                        "intrahepatic_lesion_count",
+                    ),
+                ]
+            },
+        )
     ]
     readonly_fields = ["target_lesions", "derived_response"]
 
@@ -265,7 +276,7 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
             return EMPTY
         url = reverse("admin:registry_imagingassessment_change", args=[obj.pk])
         count = len(obj.measurements.all())
-        total = f", sum {obj.target_sum_mm:g} mm" if obj.target_sum_mm is not None else ""
+        total = f", sum {round(obj.target_sum_mm, 1):g} mm" if obj.target_sum_mm is not None else ""
         # Organ and location of a lesion (RECIST 1.1 outside the liver) on the scan's own page.
         return format_html(
             '<a href="{}" class="target-lesions-link" title="organ and location of each lesion">'
@@ -294,12 +305,28 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
         return super().get_queryset(request).prefetch_related("measurements")
 
 
+GRADES = range(1, 6)  # CTCAE v5.0; a term allows a sub-range (CtcaeTerm.min/max_grade)
+
+
 class AdverseEventInlineForm(RegistryModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         term = AdverseEvent._meta.get_field("term")
         if "term" in self.fields and term.is_cached(self.instance):
             unwrapped(self.fields["term"].widget).selected_object = self.instance.term
+        if "grade" in self.fields:
+            # A list of grades, narrowed in the page to those the chosen term allows
+            # (workspace.js); the model refuses any other grade on every path.
+            old = self.fields["grade"]
+            self.fields["grade"] = forms.TypedChoiceField(
+                label=old.label,
+                required=old.required,
+                help_text=old.help_text,
+                coerce=int,
+                empty_value=None,
+                choices=[("", "—"), *((g, str(g)) for g in GRADES)],
+                widget=forms.Select(attrs={"class": "ae-grade"}),
+            )
 
 
 class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):

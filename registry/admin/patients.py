@@ -30,7 +30,14 @@ from registry.choices import FlagStatus, RecordStatus, RefractorinessRuleSet
 from registry.derivations.survival import overall_survival, progression_free_survival
 from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonForm
 from registry.forms.patients import reason_field
-from registry.models import DataCutoff, DataQualityFlag, DataQuery, ImagingAssessment, Patient
+from registry.models import (
+    CtcaeTerm,
+    DataCutoff,
+    DataQualityFlag,
+    DataQuery,
+    ImagingAssessment,
+    Patient,
+)
 
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
@@ -566,6 +573,7 @@ class PatientAdmin(RegistryModelAdmin):
             "history": patient_history(
                 patient, identifiers=access.can_see_identifiers(user, patient.site_id)
             ),
+            "term_grades": term_grades(),
             "derived_preview_url": reverse(
                 "admin:registry_patient_derived_preview", args=[patient.pk]
             ),
@@ -654,6 +662,15 @@ class PatientAdmin(RegistryModelAdmin):
         else:
             messages.success(request, f"Query {query.get_status_display().lower()}.")
         return self._back(patient, "#queries")
+
+
+def term_grades() -> dict[str, list[int]]:
+    """CTCAE term id → the grades it allows, for the terms that do not allow all of 1–5."""
+    narrow = CtcaeTerm.objects.exclude(min_grade=1, max_grade=5)
+    return {
+        str(pk): list(range(low, high + 1))
+        for pk, low, high in narrow.values_list("pk", "min_grade", "max_grade")
+    }
 
 
 def query_targets(patient: Patient) -> list[tuple[str, str]]:

@@ -61,7 +61,7 @@ def test_scores_stage_response_and_dose_check_follow_the_typing(ctcae_terms, log
     page.fill("#id_imaging_assessments-1-target_lesions_mm_0", "15")
     page.fill("#id_imaging_assessments-1-target_lesions_mm_1", "10")
     # mRECIST: 25 mm vs 65 mm at baseline = −62 % → PR (≤ −30 %, Lencioni & Llovet 2010).
-    page.locator("#imaging_assessments-1 td.field-derived_response").filter(
+    page.locator("#imaging_assessments-1 .fieldBox.field-derived_response").filter(
         has_text="PR (-62% vs baseline)"
     ).wait_for()
 

@@ -43,12 +43,12 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches && target.matches("select[name$='-criteria']")) {
-      var row = target.closest("tr");
+      var row = target.closest(".inline-related, tr");
       if (row) showLesionBoxes(row);
     }
   });
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("tr.form-row").forEach(function (row) {
+    document.querySelectorAll(".inline-related, tr.form-row").forEach(function (row) {
       if (row.querySelector("input.lesion-mm")) showLesionBoxes(row);
     });
   });
@@ -117,6 +117,53 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.form && event.target.form.id === "patient_form") derivedSoon();
+  });
+
+  // --- the grade list offers only the grades the chosen CTCAE term allows ----------------------
+  var termGrades = null;
+  function allowedGrades(termId) {
+    if (termGrades === null) {
+      var data = document.getElementById("ctcae-term-grades");
+      termGrades = data ? JSON.parse(data.textContent) : {};
+    }
+    return termGrades[termId] || [1, 2, 3, 4, 5];
+  }
+
+  function narrowGrades(termSelect) {
+    var grade = document.getElementById(termSelect.id.replace(/term$/, "grade"));
+    if (!grade) return;
+    var allowed = allowedGrades(termSelect.value).map(String);
+    Array.prototype.forEach.call(grade.options, function (option) {
+      var ok = option.value === "" || allowed.indexOf(option.value) >= 0;
+      option.hidden = !ok;
+      option.disabled = !ok;
+    });
+    if (grade.value && allowed.indexOf(grade.value) < 0) grade.value = "";
+  }
+
+  function termsIn(scope) {
+    return scope.querySelectorAll("select[name$='-term']");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    termsIn(document).forEach(function (select) {
+      if (!select.name.includes("__prefix__")) narrowGrades(select);
+    });
+    // The term is a select2 autocomplete: its changes come as jQuery events.
+    if (window.django && window.django.jQuery) {
+      window.django.jQuery(document).on("change", "select[name$='-term']", function () {
+        narrowGrades(this);
+        derivedSoon();
+      });
+    }
+  });
+
+  // --- Enter in a field does not submit the whole page -------------------------------------------
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || !target.form || target.form.id !== "patient_form") return;
+    if (target.tagName === "TEXTAREA" || target.type === "submit" || target.type === "button") return;
+    // A save is a deliberate click (or Enter on a save button), never a side effect of typing.
+    event.preventDefault();
   });
 
   // A row added with "Add another" starts from the template: show its unit too.
