@@ -29,6 +29,7 @@ from registry.models import (
 
 from .base import RegistryInlineMixin, ServiceRefused, reason_from
 from .widgets import RowLabelledAutocomplete, unwrapped
+from .windows import WindowedInlineMixin
 
 EMPTY = "—"
 
@@ -57,7 +58,7 @@ def child_pugh_text(obj) -> str:
     return f"{obj.child_pugh_score} points · class {obj.child_pugh_class}"
 
 
-class LabPanelInline(RegistryInlineMixin, admin.StackedInline):
+class LabPanelInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = LabPanel
     form = LabPanelForm
     fieldsets = [
@@ -105,7 +106,7 @@ class LabPanelInline(RegistryInlineMixin, admin.StackedInline):
         return missing_text(getattr(obj, "missing_inputs", None) or {}) or EMPTY
 
 
-class TumourAssessmentInline(RegistryInlineMixin, admin.StackedInline):
+class TumourAssessmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = TumourAssessment
     max_num = 1
     fieldsets = [
@@ -141,11 +142,11 @@ class TumourAssessmentInline(RegistryInlineMixin, admin.StackedInline):
         return f"{obj.tumour_burden}; {within} up-to-seven ({total:g})"
 
 
-class TreatmentInline(RegistryInlineMixin, admin.TabularInline):
+class TreatmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     common = ["start_date", "end_date", "intent", "line_number"]
 
 
-class TaceSessionInline(RegistryInlineMixin, admin.StackedInline):
+class TaceSessionInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     """Stacked, three short lines per session: its 17 inputs in one table row were three
     screens wide on a 1366-px laptop."""
 
@@ -241,7 +242,7 @@ class SystemicTherapyInline(TreatmentInline):
         return findings[0].message if findings else EMPTY
 
 
-class ImagingAssessmentInline(RegistryInlineMixin, admin.StackedInline):
+class ImagingAssessmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     """Scans with their target lesions typed in the row (``ScanForm``); a baseline and its
     follow-ups are validated and saved together (``ScanFormSet``, ``save_scans``). Stacked on
     three short lines: as a table row its 16 inputs were 770 px too wide for a laptop."""
@@ -329,7 +330,7 @@ class AdverseEventInlineForm(RegistryModelForm):
             )
 
 
-class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
+class AdverseEventInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     """The CTCAE term is an autocomplete: the list has ~800 terms in CTCAE v5.0, and a <select>
     of all of them per row made a long record's page megabytes and seconds to render."""
 
@@ -361,18 +362,18 @@ class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class FollowUpInline(RegistryInlineMixin, admin.TabularInline):
+class FollowUpInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     model = FollowUp
     fields = ["contact_date", "vital_status", "notes"]
 
 
-class ProgressionEventInline(RegistryInlineMixin, admin.TabularInline):
+class ProgressionEventInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     model = ProgressionEvent
     classes = ["collapse"]
     fields = ["event_date", "progression_type", "notes"]
 
 
-class DeathInline(RegistryInlineMixin, admin.StackedInline):
+class DeathInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = Death
     max_num = 1
     classes = ["collapse"]

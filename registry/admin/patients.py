@@ -39,6 +39,7 @@ from registry.models import (
     Patient,
 )
 
+from . import windows
 from .base import RegistryModelAdmin, ServiceRefused, is_locked, reason_from
 from .filters import ArmFilter, RefractorinessFilter, SiteFilter
 from .history import patient_history
@@ -357,6 +358,7 @@ class PatientAdmin(RegistryModelAdmin):
         if obj is None:
             return []
         inlines = super().get_inline_instances(request, obj)
+        windows.plan(request, obj, inlines)  # long sections show their latest rows
         for inline in inlines:
             # A section folded away by default is open once it holds data (a recorded death).
             if (
@@ -553,7 +555,9 @@ class PatientAdmin(RegistryModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_object(request, object_id)
         user = request.user
+        self.get_inline_instances(request, patient)  # plans the windows of long sections
         context = {
+            "windows": list(getattr(request, windows.PLAN_ATTR, {}).values()),
             "status_actions": [
                 {"name": name, "label": label, "needs_reason": needs_reason}
                 for name, (_, label, action, statuses, needs_reason) in TRANSITIONS.items()

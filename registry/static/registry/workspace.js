@@ -166,6 +166,113 @@
     event.preventDefault();
   });
 
+  // --- typed data survives a save the server refuses outright (a 400 or 403 page) -------------
+  // Before each save the form's values are kept in this tab's sessionStorage. A page that shows
+  // the save's outcome (the success message linking to the record, or the form re-rendered
+  // with its errors) drops them; a later visit to the record that finds them offers them back.
+  var DRAFT = "registry-entry-draft:";
+
+  function draftKey(path) { return DRAFT + path; }
+
+  function keepDraft(form) {
+    var values = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrfmiddlewaretoken" || el.name.includes("__prefix__")) return;
+      if (el.type === "submit" || el.type === "button" || el.type === "file") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        values.push([el.name, el.checked ? (el.value || "on") : null, el.type]);
+      } else if (el.tagName === "SELECT") {
+        var chosen = el.options[el.selectedIndex];
+        values.push([el.name, el.value, "select", chosen ? chosen.text : ""]);
+      } else {
+        values.push([el.name, el.value, "text"]);
+      }
+    });
+    try {
+      sessionStorage.setItem(draftKey(location.pathname), JSON.stringify({ at: Date.now(), values: values }));
+    } catch (e) { /* storage full or disabled: the server-side checks still apply */ }
+  }
+
+  function addRowsFor(values) {
+    values.forEach(function (entry) {
+      var match = /^(.*)-TOTAL_FORMS$/.exec(entry[0]);
+      if (!match) return;
+      var total = document.querySelector("input[name='" + entry[0] + "']");
+      var link = document.querySelector("#" + match[1] + "-group .add-row a");
+      var guard = 0;
+      while (total && link && parseInt(total.value, 10) < parseInt(entry[1], 10) && guard++ < 200) {
+        link.click();
+      }
+    });
+  }
+
+  function restoreDraft(draft) {
+    addRowsFor(draft.values);
+    draft.values.forEach(function (entry) {
+      var name = entry[0], value = entry[1], kind = entry[2];
+      if (/-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$/.test(name)) return;
+      var fields = document.getElementsByName(name);
+      if (!fields.length) return;
+      var el = fields[0];
+      if (kind === "checkbox" || kind === "radio") {
+        Array.prototype.forEach.call(fields, function (f) {
+          f.checked = kind === "checkbox" ? value !== null : f.value === value;
+        });
+      } else if (kind === "select") {
+        if (value && !Array.prototype.some.call(el.options, function (o) { return o.value === value; })) {
+          el.appendChild(new Option(entry[3] || value, value, true, true));
+        }
+        el.value = value;
+        if (window.django && window.django.jQuery) window.django.jQuery(el).trigger("change");
+      } else {
+        el.value = value;
+      }
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  }
+
+  function offerDraft() {
+    var key = draftKey(location.pathname);
+    var saved = sessionStorage.getItem(key);
+    if (!saved) return;
+    var draft;
+    try { draft = JSON.parse(saved); } catch (e) { sessionStorage.removeItem(key); return; }
+    var form = document.getElementById("patient_form") || document.querySelector("#content-main form");
+    if (!form) return;
+    var box = document.createElement("div");
+    box.id = "draft-restore";
+    box.className = "errornote";
+    box.textContent = "Your last save of this page, at " + new Date(draft.at).toLocaleTimeString() +
+      ", did not reach the registry (the server refused the request): nothing of it was saved. ";
+    var restore = document.createElement("button");
+    restore.type = "button"; restore.className = "button"; restore.id = "draft-restore-button";
+    restore.textContent = "Put back what I typed";
+    var discard = document.createElement("button");
+    discard.type = "button"; discard.className = "button"; discard.id = "draft-discard-button";
+    discard.textContent = "Discard it";
+    restore.addEventListener("click", function () {
+      restoreDraft(draft);
+      sessionStorage.removeItem(key);
+      box.textContent = "Restored: check the values and save again.";
+    });
+    discard.addEventListener("click", function () { sessionStorage.removeItem(key); box.remove(); });
+    box.appendChild(restore); box.appendChild(discard);
+    form.parentNode.insertBefore(box, form);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // The outcome of a save: a success message links to the saved record; errors re-render it.
+    document.querySelectorAll(".messagelist .success a[href]").forEach(function (link) {
+      sessionStorage.removeItem(draftKey(new URL(link.href, location.href).pathname));
+    });
+    if (document.querySelector(".errornote, .errorlist")) {
+      sessionStorage.removeItem(draftKey(location.pathname));
+    }
+    offerDraft();
+    var form = document.getElementById("patient_form");
+    if (form) form.addEventListener("submit", function () { keepDraft(form); });
+  });
+
   // A row added with "Add another" starts from the template: show its unit too.
   document.addEventListener("formset:added", function (event) {
     event.target.querySelectorAll("select[data-unit-hints]").forEach(showUnit);
