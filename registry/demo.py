@@ -69,8 +69,9 @@ def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) 
         body_weight_kg=weight,
         etiology_hbv=hbv,
         etiology_hcv=hcv,
-        etiology_alcohol=not hbv and rng.random() < 0.5,
-        etiology_unknown=not hbv,
+        etiology_alcohol=(alcohol := not hbv and rng.random() < 0.5),
+        # Unknown only when none is known (a model rule since issue 15); same random draws.
+        etiology_unknown=not (hbv or hcv or alcohol),
         antiviral_therapy=(rng.random() < 0.9) if (hbv or hcv) else None,
         chronic_hepatitis_history=hbv or rng.random() < 0.2,
         cirrhosis="yes" if rng.random() < 0.7 else "no",

@@ -45,11 +45,39 @@ def patient_findings(
 ) -> list[Finding]:
     findings: list[Finding] = []
     findings += _soft_ranges(patient, labs)
+    findings += _baseline_scores(patient)
     findings += _eligibility(patient, labs)
     findings += _timing(patient, tumour)
-    findings += _dosing(patient, systemic)
+    findings += dosing_findings(patient, systemic)
     findings += _imaging(imaging)
     findings += _adverse_events_vs_death(adverse_events, death)
+    return findings
+
+
+BASELINE_SCORE_NAMES = {"albi": "ALBI", "child_pugh": "Child-Pugh"}
+
+
+def _baseline_scores(patient) -> list[Finding]:
+    """A score none of whose baseline panels holds its inputs (CRF.md §2), inputs named.
+
+    Reads ``patient.missing_inputs`` as the refresh has just set it; a patient with no panel
+    before the index date at all is only incomplete (no flag per score)."""
+    findings = []
+    for score, name in BASELINE_SCORE_NAMES.items():
+        inputs = (patient.missing_inputs or {}).get(score)
+        if not inputs or inputs == ["baseline lab panel"]:
+            continue
+        findings.append(
+            Finding(
+                "patient",
+                patient.pk,
+                score,
+                "baseline_inputs_missing",
+                c.FlagSeverity.WARNING,
+                f"{name} at baseline cannot be derived: no lab panel on or before the index date "
+                f"has {', '.join(str(i).replace('_', ' ') for i in inputs)}.",
+            )
+        )
     return findings
 
 
@@ -164,7 +192,8 @@ def _timing(patient, tumour) -> list[Finding]:
     ]
 
 
-def _dosing(patient, systemic) -> list[Finding]:
+def dosing_findings(patient, systemic) -> list[Finding]:
+    """The lenvatinib weight-based dose check of each regimen (public: the entry screen shows it)."""
     findings = []
     for regimen in systemic:
         if regimen.agent != c.SystemicAgent.LENVATINIB or regimen.dose is None:

@@ -163,13 +163,53 @@ def crf_record_delete(*, record: CrfRecord, user=None, reason: str = "") -> None
 
 def baseline_lab(patient: Patient, labs: Iterable[LabPanel]) -> LabPanel | None:
     """The panel closest before (or on) the index date; without an index date, the first one."""
-    labs = sorted(labs, key=lambda lab: lab.sample_date)
-    if not labs:
-        return None
+    candidates = _baseline_candidates(patient, labs)
+    return candidates[0] if candidates else None
+
+
+# The scores derived from a baseline panel; a panel's ``missing_inputs`` names, per score, the
+# inputs it lacks (``LabPanel.derive``).
+BASELINE_SCORES = ("albi", "child_pugh")
+
+
+def score_baseline_lab(patient: Patient, labs: Iterable[LabPanel], score: str) -> LabPanel | None:
+    """The baseline panel of one score (CRF.md §2): the latest panel on or before the index date
+    that holds the score's inputs (without an index date, the first such panel).
+
+    A later partial panel (an AFP alone) therefore leaves the score as it was instead of
+    blanking it; a patient none of whose panels holds the inputs has no such panel.
+    """
+    return next(
+        (lab for lab in _baseline_candidates(patient, labs) if score not in lab.missing_inputs),
+        None,
+    )
+
+
+def _baseline_candidates(patient: Patient, labs: Iterable[LabPanel]) -> list[LabPanel]:
+    """The panels that may be a baseline, the preferred first: on or before the index date,
+    latest first; without an index date, every panel, earliest first."""
+    labs = sorted(labs, key=lambda lab: (lab.sample_date, lab.pk or 0))
     if patient.index_date is None:
-        return labs[0]
-    before = [lab for lab in labs if lab.sample_date <= patient.index_date]
-    return before[-1] if before else None
+        return labs
+    return [lab for lab in reversed(labs) if lab.sample_date <= patient.index_date]
+
+
+def baseline_score_missing(patient: Patient, labs: Iterable[LabPanel]) -> dict[str, list[str]]:
+    """Score → the inputs its baseline lacks, for each score no baseline panel can give.
+
+    The inputs named are those the nearest-complete candidate panel lacks (the latest of the
+    panels lacking fewest), what the data manager would add; without any panel before the
+    index date, "baseline lab panel".
+    """
+    candidates = _baseline_candidates(patient, labs)
+    missing: dict[str, list[str]] = {}
+    for score in BASELINE_SCORES:
+        lacking = [list(lab.missing_inputs.get(score, ())) for lab in candidates]
+        if not candidates:
+            missing[score] = ["baseline lab panel"]
+        elif all(lacking):
+            missing[score] = min(lacking, key=len)  # min keeps the first (latest) of a tie
+    return missing
 
 
 REFRESH_CHUNK = 500
@@ -298,18 +338,15 @@ def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
         missing["age_at_index"] = [
             n for n in ("birth_year", "index_date") if not getattr(patient, n)
         ]
-    if baseline is None:
-        missing["albi"] = missing["child_pugh"] = ["baseline lab panel"]
-        patient.albi_score, patient.albi_grade, patient.malbi_grade = None, "", ""
-        patient.child_pugh_score, patient.child_pugh_class = None, ""
-    else:
-        patient.albi_score, patient.albi_grade = baseline.albi_score, baseline.albi_grade
-        patient.malbi_grade = baseline.malbi_grade
-        patient.child_pugh_score, patient.child_pugh_class = (
-            baseline.child_pugh_score,
-            baseline.child_pugh_class,
-        )
-        missing.update(baseline.missing_inputs)
+    # Each score from its own baseline panel (CRF.md §2), the one that holds its inputs.
+    albi_lab = score_baseline_lab(patient, labs, "albi")
+    child_pugh_lab = score_baseline_lab(patient, labs, "child_pugh")
+    patient.albi_score = albi_lab.albi_score if albi_lab else None
+    patient.albi_grade = albi_lab.albi_grade if albi_lab else ""
+    patient.malbi_grade = albi_lab.malbi_grade if albi_lab else ""
+    patient.child_pugh_score = child_pugh_lab.child_pugh_score if child_pugh_lab else None
+    patient.child_pugh_class = child_pugh_lab.child_pugh_class if child_pugh_lab else ""
+    missing.update(baseline_score_missing(patient, labs))
 
     bclc = derive_bclc(
         ecog_ps=patient.ecog_ps,
@@ -334,8 +371,9 @@ def _derive_patient(patient: Patient) -> list[ImagingAssessment]:
     imaging, changed_scans = _refresh_responses(patient)
     patient._scans = imaging  # for the line's best response, derived per chunk
     patient.tace_refractoriness = _refractoriness(patient, labs, imaging)
+    used = {"albi": albi_lab, "child_pugh": child_pugh_lab}
     patient.derivation_versions = {
-        **(baseline.derivation_versions if baseline else {}),
+        **{k: lab.derivation_versions.get(k) for k, lab in used.items() if lab is not None},
         "bclc": BCLC_VERSION,
         "response": RESPONSE_VERSION,
     }
@@ -678,6 +716,16 @@ def _critical_missing(
     ]
     if baseline_lab(patient, labs) is None:
         missing.append("baseline lab panel")
+    else:
+        lacking = baseline_score_missing(patient, labs)
+        if lacking:
+            # Still one item of the record: its baseline panel, here without a score's inputs.
+            names = {"albi": "ALBI", "child_pugh": "Child-Pugh"}
+            missing.append(
+                "baseline lab values ("
+                + "; ".join(f"{names[k]} needs {', '.join(v)}" for k, v in lacking.items())
+                + ")"
+            )
     if tumour is None:
         missing.append("baseline tumour assessment")
     if not has_treatment:

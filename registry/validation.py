@@ -20,8 +20,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import models
+
+from registry.rules import not_in_future
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,40 @@ def _preloaded(kind: str, load: Callable[[int], dict]) -> dict | None:
     return facts.loaded[kind]
 
 
+@cache
+def _date_fields(model) -> tuple[tuple[str, str], ...]:
+    """(name, label) of every date a person types on ``model`` (not the derived ones)."""
+    return tuple(
+        (f.name, str(f.verbose_name))
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField)
+        and not isinstance(f, models.DateTimeField)
+        and f.editable
+    )
+
+
+def future_date_errors(record) -> dict[str, ValidationError]:
+    """A date in the future on any form is a typing error (CRF.md §2): one error per field.
+
+    Every entry path calls it through the models' ``clean()``; "today" is the server's date
+    (``registry.rules.not_in_future``).
+    """
+    errors: dict[str, ValidationError] = {}
+    for name, label in _date_fields(type(record)):
+        value = getattr(record, name, None)
+        if not isinstance(value, dt.date):
+            continue
+        try:
+            not_in_future(value)
+        except ValidationError:
+            errors[name] = ValidationError(
+                f"{label.capitalize()} {value.isoformat()} is in the future: only dates that "
+                "have already happened can be recorded.",
+                code="future_date",
+            )
+    return errors
+
+
 def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:
     """No event dated before the diagnosis; no event dated after the death."""
     errors: dict[str, str] = {}
@@ -146,7 +184,16 @@ def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:
 def _death_date(patient, record) -> dt.date | None:
     from registry.models import Death
 
-    if isinstance(record, Death) or patient.pk is None:
+    if isinstance(record, Death):
+        return None
+    return death_date_of(patient)
+
+
+def death_date_of(patient) -> dt.date | None:
+    """The stored death date of a patient, if any (what its index date must not follow)."""
+    from registry.models import Death
+
+    if patient.pk is None:
         return None
     known = _preloaded("death_date", _load_death_dates)
     if known is not None:
@@ -254,12 +301,72 @@ def _load_latest_events(site_id: int) -> dict[int, list[tuple[dt.date, str]]]:
     return dict(candidates)
 
 
+@dataclass
+class _Submission:
+    """Scans of one patient submitted together (the patient page): checked as if saved."""
+
+    patient_id: int
+    baselines: list[BaselineScan]
+    # Stored scans this submission rewrites (or deletes): their stored version no longer counts.
+    rewritten: set[int]
+
+
+_submission: ContextVar[_Submission | None] = ContextVar("scan_submission", default=None)
+
+
+@contextmanager
+def scans_submitted_together(
+    patient_id: int, baselines: list[BaselineScan], rewritten: set[int]
+) -> Iterator[None]:
+    """Within the block, the baseline checks of ``patient_id`` see ``baselines`` (with their
+    lesions) as stored, and no longer the stored version of the scans in ``rewritten``.
+
+    A baseline scan and its follow-ups entered in one save are validated together, before any
+    of them is written; a new scan is identified by a negative ``pk`` (``scan_key``). Saving
+    writes the baseline and its lesions first, and each save validates again from the database.
+    """
+    token = _submission.set(_Submission(patient_id, baselines, rewritten))
+    try:
+        yield
+    finally:
+        _submission.reset(token)
+
+
+def scan_key(scan) -> int | None:
+    """The identity of a scan in the checks: its pk, or for a new scan of a submission its key."""
+    return scan.pk if scan.pk is not None else getattr(scan, "submission_key", None)
+
+
+def _submitted_baselines(patient) -> list[BaselineScan] | None:
+    submission = _submission.get()
+    if submission is None or submission.patient_id != patient.pk:
+        return None
+    from registry.models import ImagingAssessment, LesionMeasurement
+
+    stored = {
+        pk: BaselineScan(pk, day, {})
+        for pk, day in ImagingAssessment.objects.filter(patient=patient, is_baseline=True)
+        .exclude(pk__in=submission.rewritten)
+        .values_list("pk", "assessment_date")
+    }
+    lesions = LesionMeasurement.objects.filter(assessment_id__in=stored)
+    for scan_pk, number, diameter in lesions.values_list(
+        "assessment_id", "lesion_number", "diameter_mm"
+    ):
+        stored[scan_pk].lesions[number] = diameter
+    return [*stored.values(), *submission.baselines]
+
+
 def governing_baseline(patient, day: dt.date, *, exclude_pk=None) -> BaselineScan | None:
     """The baseline scan a follow-up assessment on ``day`` is compared with: the latest before it.
 
     A patient may have one baseline scan per treatment line (e.g. before the first TACE and again
     before systemic therapy after TACE refractoriness); each starts a new series of responses.
     """
+    submitted = _submitted_baselines(patient)
+    if submitted is not None:
+        scans = [s for s in submitted if s.assessment_date <= day and s.pk != exclude_pk]
+        return max(scans, key=lambda scan: (scan.assessment_date, scan.pk), default=None)
     known = _preloaded("baseline_scans", _load_baseline_scans)
     if known is not None:
         scans = [
@@ -284,6 +391,9 @@ def governing_baseline(patient, day: dt.date, *, exclude_pk=None) -> BaselineSca
 
 def baseline_scan_on(patient, day: dt.date, *, exclude_pk=None) -> bool:
     """Whether the patient has a baseline scan on ``day`` other than ``exclude_pk``."""
+    submitted = _submitted_baselines(patient)
+    if submitted is not None:
+        return any(s.assessment_date == day and s.pk != exclude_pk for s in submitted)
     known = _preloaded("baseline_scans", _load_baseline_scans)
     if known is not None:
         return any(

@@ -25,6 +25,7 @@ from registry import access, services
 from registry.access import Action
 from registry.choices import FlagStatus, RecordStatus, Role
 from registry.forms import RegistryModelForm
+from registry.forms.fields import NUMBER_FIELD_OVERRIDES
 from registry.models import DataQualityFlag, ImagingAssessment, Patient, Site
 
 SERVICE_ERRORS = "_registry_service_errors"
@@ -198,7 +199,10 @@ class RegistryModelAdmin(DeclaredLookupsMixin, RegistryPermissionsMixin, admin.M
 
     form = RegistryModelForm
     show_in_index = False
-    formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextInputWidget}}
+    formfield_overrides = {
+        **NUMBER_FIELD_OVERRIDES,
+        models.TextField: {"widget": admin.widgets.AdminTextInputWidget},
+    }
 
     # --- scoping ----------------------------------------------------------------------------
     def get_queryset(self, request):
@@ -339,7 +343,10 @@ class RegistryInlineMixin(RegistryPermissionsMixin):
 
     form = RegistryModelForm
     extra = 0
-    formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextInputWidget}}
+    formfield_overrides = {
+        **NUMBER_FIELD_OVERRIDES,
+        models.TextField: {"widget": admin.widgets.AdminTextInputWidget},
+    }
 
     def has_add_permission(self, request, obj=None) -> bool:
         # Without a parent (an add page) the parent's own choices limit the site.

@@ -43,6 +43,10 @@ class CrfRecordAdmin(RegistryModelAdmin):
 
     form = CrfRecordForm
     autocomplete_fields = ["patient"]
+
+    class Media:
+        js = ["registry/workspace.js"]
+
     list_select_related = ["patient", "patient__site"]
     search_fields = ["patient__study_id"]
     search_help_text = "Study id"
@@ -85,8 +89,8 @@ class ImagingAssessmentAdmin(CrfRecordAdmin):
             "Derived (mRECIST / RECIST 1.1)",
             {
                 "fields": [
-                    ("target_sum_mm", "nadir_before_mm"),
-                    ("change_from_baseline_pct", "change_from_nadir_pct"),
+                    ("target_sum", "nadir_before"),
+                    ("change_from_baseline", "change_from_nadir"),
                     ("response", "reader_disagrees"),
                     "response_reason",
                 ]
@@ -95,14 +99,32 @@ class ImagingAssessmentAdmin(CrfRecordAdmin):
         ("Reason for change", {"fields": ["change_reason"]}),
     ]
     readonly_fields = [
-        "target_sum_mm",
-        "nadir_before_mm",
-        "change_from_baseline_pct",
-        "change_from_nadir_pct",
+        "target_sum",
+        "nadir_before",
+        "change_from_baseline",
+        "change_from_nadir",
         "response",
         "reader_disagrees",
         "response_reason",
     ]
+
+    # Sums of decimals are floats (40.1 + 29.7 = 69.80000000000001): shown to the lesions'
+    # stored precision, one decimal of a mm, and percentages to one decimal.
+    @admin.display(description="target sum (mm)")
+    def target_sum(self, obj) -> str:
+        return rounded(obj.target_sum_mm, 1)
+
+    @admin.display(description="nadir before (mm)")
+    def nadir_before(self, obj) -> str:
+        return rounded(obj.nadir_before_mm, 1)
+
+    @admin.display(description="change from baseline (%)")
+    def change_from_baseline(self, obj) -> str:
+        return rounded(obj.change_from_baseline_pct, 1, sign=True)
+
+    @admin.display(description="change from nadir (%)")
+    def change_from_nadir(self, obj) -> str:
+        return rounded(obj.change_from_nadir_pct, 1, sign=True)
 
     def get_readonly_fields(self, request, obj=None):
         # The patient of an existing assessment is fixed: its lesions belong to that patient.
@@ -125,6 +147,12 @@ class ImagingAssessmentAdmin(CrfRecordAdmin):
             url = reverse("admin:registry_patient_change", args=[obj.patient_id])
             response["Location"] = f"{url}#imaging_assessments-group"
         return response
+
+
+def rounded(value: float | None, places: int, sign: bool = False) -> str:
+    if value is None:
+        return EMPTY
+    return f"{value:{'+' if sign else ''}.{places}f}"
 
 
 def register_section(model, extra=(), filters=(), form=CrfRecordForm):

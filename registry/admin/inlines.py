@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from registry import quality, services
 from registry.forms import LabPanelForm, RegistryModelForm
+from registry.forms.imaging import ScanForm, ScanFormSet
 from registry.models import (
     AdverseEvent,
     Death,
@@ -23,8 +27,9 @@ from registry.models import (
     TumourAssessment,
 )
 
-from .base import RegistryInlineMixin
+from .base import RegistryInlineMixin, ServiceRefused, reason_from
 from .widgets import RowLabelledAutocomplete, unwrapped
+from .windows import WindowedInlineMixin
 
 EMPTY = "—"
 
@@ -53,7 +58,7 @@ def child_pugh_text(obj) -> str:
     return f"{obj.child_pugh_score} points · class {obj.child_pugh_class}"
 
 
-class LabPanelInline(RegistryInlineMixin, admin.StackedInline):
+class LabPanelInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = LabPanel
     form = LabPanelForm
     fieldsets = [
@@ -101,7 +106,7 @@ class LabPanelInline(RegistryInlineMixin, admin.StackedInline):
         return missing_text(getattr(obj, "missing_inputs", None) or {}) or EMPTY
 
 
-class TumourAssessmentInline(RegistryInlineMixin, admin.StackedInline):
+class TumourAssessmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = TumourAssessment
     max_num = 1
     fieldsets = [
@@ -137,26 +142,33 @@ class TumourAssessmentInline(RegistryInlineMixin, admin.StackedInline):
         return f"{obj.tumour_burden}; {within} up-to-seven ({total:g})"
 
 
-class TreatmentInline(RegistryInlineMixin, admin.TabularInline):
+class TreatmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     common = ["start_date", "end_date", "intent", "line_number"]
 
 
-class TaceSessionInline(TreatmentInline):
+class TaceSessionInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
+    """Stacked, three short lines per session: its 17 inputs in one table row were three
+    screens wide on a 1366-px laptop."""
+
     model = TaceSession
-    fields = [
-        "session_number",
-        "technique",
-        *TreatmentInline.common,
-        "chemo_agent",
-        "chemo_dose_mg",
-        "lipiodol_ml",
-        "gelatin_sponge",
-        "microspheres",
-        "microsphere_size_um",
-        "selectivity",
-        "embolization_endpoint",
-        "technically_adequate",
-        "notes",
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("session_number", "technique", *TreatmentInline.common),
+                    (
+                        "chemo_agent",
+                        "chemo_dose_mg",
+                        "lipiodol_ml",
+                        "gelatin_sponge",
+                        "microspheres",
+                        "microsphere_size_um",
+                    ),
+                    ("selectivity", "embolization_endpoint", "technically_adequate", "notes"),
+                ]
+            },
+        )
     ]
 
 
@@ -214,41 +226,62 @@ class SystemicTherapyInline(TreatmentInline):
         *TreatmentInline.common,
         "dose",
         "dose_unit",
+        "dose_check",
         "schedule",
         "stop_reason",
         "notes",
     ]
+    readonly_fields = ["dose_check"]
+
+    @admin.display(description="dose check (derived)")
+    def dose_check(self, obj) -> str:
+        # The data-quality rule itself (lenvatinib by body weight), on this one regimen.
+        if obj is None or obj.patient_id is None:
+            return EMPTY
+        findings = quality.dosing_findings(obj.patient, [obj])
+        return findings[0].message if findings else EMPTY
 
 
-class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
+class ImagingAssessmentInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
+    """Scans with their target lesions typed in the row (``ScanForm``); a baseline and its
+    follow-ups are validated and saved together (``ScanFormSet``, ``save_scans``). Stacked on
+    three short lines: as a table row its 16 inputs were 770 px too wide for a laptop."""
+
     model = ImagingAssessment
-    fields = [
-        "assessment_date",
-        "is_baseline",
-        "modality",
-        "criteria",
-        "target_lesions",
-        "treated_viable_fraction_pct",
-        "new_lesion",
-        "new_lesion_site",
-        "non_target_progression",
-        "new_vascular_invasion",
-        "intrahepatic_lesion_count",
-        "reviewer",
-        "reader_response",
-        "derived_response",
+    form = ScanForm
+    formset = ScanFormSet
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("assessment_date", "is_baseline", "modality", "criteria", "reviewer"),
+                    ("target_lesions_mm", "target_lesions", "derived_response", "reader_response"),
+                    (
+                        "treated_viable_fraction_pct",
+                        "new_lesion",
+                        "new_lesion_site",
+                        "non_target_progression",
+                        "new_vascular_invasion",
+                        "intrahepatic_lesion_count",
+                    ),
+                ]
+            },
+        )
     ]
     readonly_fields = ["target_lesions", "derived_response"]
 
-    @admin.display(description="target lesions")
+    @admin.display(description="sum · lesion details")
     def target_lesions(self, obj) -> str:
         if obj is None or obj.pk is None:
-            return "save first, then add lesions"
+            return EMPTY
         url = reverse("admin:registry_imagingassessment_change", args=[obj.pk])
         count = len(obj.measurements.all())
-        total = f", sum {obj.target_sum_mm:g} mm" if obj.target_sum_mm is not None else ""
+        total = f", sum {round(obj.target_sum_mm, 1):g} mm" if obj.target_sum_mm is not None else ""
+        # Organ and location of a lesion (RECIST 1.1 outside the liver) on the scan's own page.
         return format_html(
-            '<a href="{}" class="target-lesions-link">{} lesion{}{} ›</a>',
+            '<a href="{}" class="target-lesions-link" title="organ and location of each lesion">'
+            "{} lesion{}{} ›</a>",
             url,
             count,
             "" if count == 1 else "s",
@@ -257,8 +290,8 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
 
     @admin.display(description="response (derived)")
     def derived_response(self, obj) -> str:
-        if obj is None or obj.pk is None or obj.is_baseline:
-            return "baseline" if obj is not None and obj.is_baseline else EMPTY
+        if obj is None or obj.is_baseline:
+            return "baseline" if obj is not None else EMPTY
         if not obj.response:
             return obj.response_reason or EMPTY
         change = (
@@ -273,15 +306,31 @@ class ImagingAssessmentInline(RegistryInlineMixin, admin.TabularInline):
         return super().get_queryset(request).prefetch_related("measurements")
 
 
+GRADES = range(1, 6)  # CTCAE v5.0; a term allows a sub-range (CtcaeTerm.min/max_grade)
+
+
 class AdverseEventInlineForm(RegistryModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         term = AdverseEvent._meta.get_field("term")
         if "term" in self.fields and term.is_cached(self.instance):
             unwrapped(self.fields["term"].widget).selected_object = self.instance.term
+        if "grade" in self.fields:
+            # A list of grades, narrowed in the page to those the chosen term allows
+            # (workspace.js); the model refuses any other grade on every path.
+            old = self.fields["grade"]
+            self.fields["grade"] = forms.TypedChoiceField(
+                label=old.label,
+                required=old.required,
+                help_text=old.help_text,
+                coerce=int,
+                empty_value=None,
+                choices=[("", "—"), *((g, str(g)) for g in GRADES)],
+                widget=forms.Select(attrs={"class": "ae-grade"}),
+            )
 
 
-class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
+class AdverseEventInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     """The CTCAE term is an autocomplete: the list has ~800 terms in CTCAE v5.0, and a <select>
     of all of them per row made a long record's page megabytes and seconds to render."""
 
@@ -313,18 +362,18 @@ class AdverseEventInline(RegistryInlineMixin, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class FollowUpInline(RegistryInlineMixin, admin.TabularInline):
+class FollowUpInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     model = FollowUp
     fields = ["contact_date", "vital_status", "notes"]
 
 
-class ProgressionEventInline(RegistryInlineMixin, admin.TabularInline):
+class ProgressionEventInline(WindowedInlineMixin, RegistryInlineMixin, admin.TabularInline):
     model = ProgressionEvent
     classes = ["collapse"]
     fields = ["event_date", "progression_type", "notes"]
 
 
-class DeathInline(RegistryInlineMixin, admin.StackedInline):
+class DeathInline(WindowedInlineMixin, RegistryInlineMixin, admin.StackedInline):
     model = Death
     max_num = 1
     classes = ["collapse"]
@@ -353,6 +402,54 @@ class LesionMeasurementInline(RegistryInlineMixin, admin.TabularInline):
     model = LesionMeasurement
     site_path = "assessment__patient__site"
     fields = ["lesion_number", "organ", "location", "diameter_mm"]
+
+
+def save_scans(request, form, formset) -> None:
+    """Save a patient's scans with the lesions typed in their rows, baselines first.
+
+    Each scan is saved, then its lesions, in date order with a baseline before a follow-up of
+    the same day: every save validates again from the database (``crf_record_save``), so a
+    follow-up finds the baseline and its lesions written just before it. One refusal anywhere
+    rolls the whole page back and shows the error at its row.
+    """
+    reason = reason_from(form)
+    formset.save(commit=False)
+    form_of = {id(f.instance): f for f in formset.forms}
+    errors: dict[str, ValidationError | PermissionDenied] = {}
+    with services.patient_refresh_deferred():
+        for scan in formset.deleted_objects:
+            try:
+                services.crf_record_delete(
+                    record=scan, user=request.user, reason=reason or "Deleted in the admin"
+                )
+            except (ValidationError, PermissionDenied) as error:
+                errors[""] = ValidationError(f"{scan} was not deleted: {error}")
+        changed = [scan for scan, _ in formset.changed_objects] + list(formset.new_objects)
+        changed.sort(key=lambda scan: (scan.assessment_date, not scan.is_baseline))
+        for scan in changed:
+            scan_form = form_of[id(scan)]
+            try:
+                services.crf_record_save(record=scan, user=request.user, reason=reason)
+                _save_lesions(scan, scan_form.lesions(), request.user, reason)
+            except (ValidationError, PermissionDenied) as error:
+                errors[scan_form.prefix] = error
+    if errors:
+        raise ServiceRefused(errors)
+
+
+def _save_lesions(scan: ImagingAssessment, typed: dict, user, reason: str) -> None:
+    stored = {m.lesion_number: m for m in LesionMeasurement.objects.filter(assessment=scan)}
+    for number, diameter in typed.items():
+        lesion = stored.get(number)
+        if diameter is None:
+            if lesion is not None:
+                services.crf_record_delete(record=lesion, user=user, reason=reason or "Cleared")
+        elif lesion is None:
+            lesion = LesionMeasurement(assessment=scan, lesion_number=number, diameter_mm=diameter)
+            services.crf_record_save(record=lesion, user=user, reason=reason)
+        elif lesion.diameter_mm != diameter:
+            lesion.diameter_mm = diameter
+            services.crf_record_save(record=lesion, user=user, reason=reason)
 
 
 def format_list(items) -> str:

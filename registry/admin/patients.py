@@ -18,7 +18,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -29,8 +29,15 @@ from registry.choices import FlagStatus, RecordStatus, RefractorinessRuleSet
 from registry.endpoints import cutoff_in_force, endpoints_of
 from registry.forms import PatientForm, QueryMessageForm, QueryOpenForm, ReasonForm
 from registry.forms.patients import reason_field
-from registry.models import DataQualityFlag, DataQuery, Patient
+from registry.models import (
+    CtcaeTerm,
+    DataQualityFlag,
+    DataQuery,
+    ImagingAssessment,
+    Patient,
+)
 
+from . import windows
 from .base import (
     SAVED_CONCURRENTLY,
     RegistryModelAdmin,
@@ -47,7 +54,9 @@ from .inlines import (
     albi_text,
     child_pugh_text,
     missing_text,
+    save_scans,
 )
+from .preview import preview_response
 
 TRANSITIONS = {
     # name: (service, label, permission, from statuses, reason required)
@@ -120,6 +129,9 @@ class PatientAdmin(RegistryModelAdmin):
     change_form_template = "admin/registry/patient/change_form.html"
     inlines = PATIENT_INLINES
     save_on_top = True
+
+    class Media:
+        js = ["registry/workspace.js"]
 
     input_fieldsets = [
         (
@@ -348,7 +360,18 @@ class PatientAdmin(RegistryModelAdmin):
 
     def get_inline_instances(self, request, obj=None):
         # Enrol first; the CRF sections open once the patient has a study id.
-        return super().get_inline_instances(request, obj) if obj is not None else []
+        if obj is None:
+            return []
+        inlines = super().get_inline_instances(request, obj)
+        windows.plan(request, obj, inlines)  # long sections show their latest rows
+        for inline in inlines:
+            # A section folded away by default is open once it holds data (a recorded death).
+            if (
+                "collapse" in (inline.classes or ())
+                and inline.model.objects.filter(patient=obj).exists()
+            ):
+                inline.classes = [c for c in inline.classes if c != "collapse"]
+        return inlines
 
     def save_model(self, request, obj, form, change) -> None:
         reason = reason_from(form)
@@ -372,6 +395,12 @@ class PatientAdmin(RegistryModelAdmin):
         except IntegrityError as error:  # the same reference enrolled at the same moment
             raise ServiceRefused({"": ValidationError(SAVED_CONCURRENTLY)}) from error
 
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is ImagingAssessment:
+            save_scans(request, form, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
     def response_add(self, request, obj, post_url_continue=None):
         # Straight on to the CRF sections of the new patient.
         if "_addanother" not in request.POST and "_popup" not in request.POST:
@@ -380,15 +409,23 @@ class PatientAdmin(RegistryModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     # --- derived values beside their inputs -------------------------------------------------------
+    def _score_panel_text(self, patient: Patient, score: str, text: str) -> str:
+        """The value with the date of the panel it comes from (each score has its own)."""
+        if text == EMPTY:
+            return text
+        labs = getattr(patient, "_entry_labs", None)
+        if labs is None:
+            labs = patient._entry_labs = list(patient.lab_panels.all())
+        lab = services.score_baseline_lab(patient, labs, score)
+        return f"{text} (panel of {lab.sample_date})" if lab else text
+
     @admin.display(description="ALBI")
     def albi(self, patient: Patient) -> str:
-        text = albi_text(patient)
-        lab = patient.baseline_lab
-        return f"{text} (panel of {lab.sample_date})" if lab and text != EMPTY else text
+        return self._score_panel_text(patient, "albi", albi_text(patient))
 
     @admin.display(description="Child-Pugh")
     def child_pugh(self, patient: Patient) -> str:
-        return child_pugh_text(patient)
+        return self._score_panel_text(patient, "child_pugh", child_pugh_text(patient))
 
     @admin.display(description="BCLC stage (used)")
     def bclc_used(self, patient: Patient) -> str:
@@ -474,6 +511,11 @@ class PatientAdmin(RegistryModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
+                "<path:object_id>/derived/",
+                wrap(self.derived_preview_view),
+                name="registry_patient_derived_preview",
+            ),
+            path(
                 "<path:object_id>/status/<str:name>/",
                 wrap(self.transition_view),
                 name="registry_patient_transition",
@@ -494,7 +536,9 @@ class PatientAdmin(RegistryModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_object(request, object_id)
         user = request.user
+        self.get_inline_instances(request, patient)  # plans the windows of long sections
         context = {
+            "windows": list(getattr(request, windows.PLAN_ATTR, {}).values()),
             "status_actions": [
                 {"name": name, "label": label, "needs_reason": needs_reason}
                 for name, (_, label, action, statuses, needs_reason) in TRANSITIONS.items()
@@ -514,9 +558,22 @@ class PatientAdmin(RegistryModelAdmin):
             "history": patient_history(
                 patient, identifiers=access.can_see_identifiers(user, patient.site_id)
             ),
+            "term_grades": term_grades(),
+            "derived_preview_url": reverse(
+                "admin:registry_patient_derived_preview", args=[patient.pk]
+            ),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)
+
+    def derived_preview_view(self, request, object_id):
+        """The derived values of the page as typed, computed as a save would (nothing saved)."""
+        patient = self.get_object(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, patient):
+            raise PermissionDenied
+        return preview_response(self, request, patient)
 
     def _back(self, patient: Patient, anchor: str = "") -> HttpResponseRedirect:
         url = reverse("admin:registry_patient_change", args=[patient.pk])
@@ -590,6 +647,15 @@ class PatientAdmin(RegistryModelAdmin):
         else:
             messages.success(request, f"Query {query.get_status_display().lower()}.")
         return self._back(patient, "#queries")
+
+
+def term_grades() -> dict[str, list[int]]:
+    """CTCAE term id → the grades it allows, for the terms that do not allow all of 1–5."""
+    narrow = CtcaeTerm.objects.exclude(min_grade=1, max_grade=5)
+    return {
+        str(pk): list(range(low, high + 1))
+        for pk, low, high in narrow.values_list("pk", "min_grade", "max_grade")
+    }
 
 
 def query_targets(patient: Patient) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from functools import partial
 
 from registry.imports.limits import limit, megabytes, upload_size_error
 from registry.imports.sections import Column, Section, section_for_name
+from registry.numbers import NotANumber, read_decimal
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1", "x"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
@@ -307,8 +308,8 @@ def _integer_text(text: str):
 
 def _decimal_text(text: str):
     try:
-        number = Decimal(text.replace(",", ""))
-    except InvalidOperation:
+        number = read_decimal(text)
+    except NotANumber:
         return _UNREAD
     return number if number.is_finite() else _UNREAD
 
@@ -361,11 +362,16 @@ def _integer(raw) -> int:
 def _decimal(raw) -> Decimal:
     if isinstance(raw, bool):
         raise CellError(f"'{raw}' is not a number.")
-    text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation as error:
-        raise CellError(f"'{raw}' is not a number.") from error
+    if isinstance(raw, float):
+        number = Decimal(repr(raw))
+    elif isinstance(raw, int | Decimal):
+        number = Decimal(raw)
+    else:
+        # A decimal comma is a decimal point; a thousands separator is refused, not dropped.
+        try:
+            number = read_decimal(str(raw))
+        except NotANumber as error:
+            raise CellError(str(error)) from error
     if not number.is_finite():
         raise CellError(f"'{raw}' is not a number.")
     return number

@@ -108,12 +108,18 @@ class CrfRecord(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
-        patient = self.owner_patient() if self._owner_is_set() else None
-        if patient is None:
-            return
-        from registry.validation import check_event_dates
+        from registry.validation import check_event_dates, future_date_errors
 
-        check_event_dates(patient, self, self.event_date_fields)
+        errors = future_date_errors(self)
+        patient = self.owner_patient() if self._owner_is_set() else None
+        if patient is not None:
+            try:
+                check_event_dates(patient, self, self.event_date_fields)
+            except ValidationError as error:
+                for name, field_errors in error.error_dict.items():
+                    errors.setdefault(name, field_errors)
+        if errors:
+            raise ValidationError(errors)
 
     def _owner_is_set(self) -> bool:
         try:

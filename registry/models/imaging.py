@@ -11,7 +11,12 @@ from django.db import models
 
 from registry import choices as c
 from registry.rules import HardRange
-from registry.validation import baseline_scan_on, governing_baseline, other_target_lesions
+from registry.validation import (
+    baseline_scan_on,
+    governing_baseline,
+    other_target_lesions,
+    scan_key,
+)
 
 from .base import CrfRecord
 
@@ -81,14 +86,14 @@ class ImagingAssessment(CrfRecord):
         if not self._owner_is_set() or self.patient.pk is None or self.assessment_date is None:
             return
         if self.is_baseline:
-            if baseline_scan_on(self.patient, self.assessment_date, exclude_pk=self.pk):
+            if baseline_scan_on(self.patient, self.assessment_date, exclude_pk=scan_key(self)):
                 raise ValidationError(
                     {
                         "assessment_date": f"There is already a baseline scan on {self.assessment_date}."
                     }
                 )
             return
-        baseline = governing_baseline(self.patient, self.assessment_date, exclude_pk=self.pk)
+        baseline = governing_baseline(self.patient, self.assessment_date, exclude_pk=scan_key(self))
         if baseline is None:
             raise ValidationError(
                 {

@@ -61,6 +61,14 @@ class Death(CrfRecord):
         if self._owner_is_set() and self.patient.pk and self.death_date:
             from registry.validation import latest_event_before_death
 
+            index_date = self.patient.index_date
+            if index_date and self.death_date < index_date:
+                raise ValidationError(
+                    {
+                        "death_date": f"Death date {self.death_date} is before the index date "
+                        f"{index_date}: the treatment line studied must start before the death."
+                    }
+                )
             latest = latest_event_before_death(self.patient)
             if latest and latest[0] > self.death_date:
                 raise ValidationError(

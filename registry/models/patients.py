@@ -186,10 +186,28 @@ class Patient(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
-        errors: dict[str, str] = {}
+        from registry.validation import death_date_of, future_date_errors
+
+        errors: dict[str, str | ValidationError] = dict(future_date_errors(self))
         if not self.etiologies:
             errors["etiology_unknown"] = (
                 "Etiology: tick at least one of HBV, HCV, alcohol, MASLD/NASH, other, unknown."
+            )
+        known = [
+            str(Patient._meta.get_field(f"etiology_{name}").verbose_name)
+            for name in self.etiologies
+            if name != "unknown"
+        ]
+        if self.etiology_unknown and known:
+            errors["etiology_unknown"] = (
+                f"Etiology is ticked as unknown and as {', '.join(known)}: an etiology is either "
+                "known or unknown; untick one."
+            )
+        death_date = death_date_of(self) if self.index_date else None
+        if death_date and self.index_date > death_date and "index_date" not in errors:
+            errors["index_date"] = (
+                f"Index date {self.index_date} is after the death date {death_date}: the "
+                "treatment line studied must start before the death."
             )
         if (self.etiology_hbv or self.etiology_hcv) and self.antiviral_therapy is None:
             errors["antiviral_therapy"] = (

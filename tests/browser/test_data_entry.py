@@ -116,7 +116,7 @@ def test_a_data_manager_enters_a_case_and_another_site_cannot_see_it(sites, logi
     # An adverse event and a follow-up contact.
     add_row(page, "adverse_events")
     pick_term(page, "adverse_events-0", "Fever")
-    page.fill("#id_adverse_events-0-grade", "1")
+    page.select_option("#id_adverse_events-0-grade", "1")  # a list of the term's grades
     page.fill("#id_adverse_events-0-onset_date", "2023-03-03")
     page.select_option("#id_adverse_events-0-attribution", "local")
     add_row(page, "follow_ups")

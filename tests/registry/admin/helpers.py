@@ -25,6 +25,11 @@ def _encode(field, value):
 
 def _add_form(data: dict, form) -> None:
     for name, field in form.fields.items():
+        if isinstance(field, forms.MultiValueField):  # one input per part: name_0, name_1...
+            parts = form[name].value() or []
+            for index, (part_field, value) in enumerate(zip(field.fields, parts, strict=False)):
+                data[f"{form.add_prefix(name)}_{index}"] = _encode(part_field, value) or ""
+            continue
         value = _encode(field, form[name].value())
         if value is not None:
             data[form.add_prefix(name)] = value

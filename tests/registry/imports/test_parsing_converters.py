@@ -15,6 +15,7 @@ from registry.imports.parsing import (
     section_converters,
 )
 from registry.imports.sections import Column, sections
+from registry.numbers import NotANumber, read_decimal
 
 
 def reference_convert(column: Column, raw):
@@ -48,11 +49,18 @@ def reference_convert(column: Column, raw):
     if column.kind == "decimal":
         if isinstance(raw, bool):
             raise CellError(f"'{raw}' is not a number.")
-        text = repr(raw) if isinstance(raw, float) else str(raw).strip().replace(",", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation as error:
-            raise CellError(f"'{raw}' is not a number.") from error
+        # Since issue 15 a text cell is read by ``registry.numbers.read_decimal`` (a decimal
+        # comma is a decimal point, a thousands separator is refused), no longer with its commas
+        # dropped ("1,2" was 12).
+        if isinstance(raw, float):
+            number = Decimal(repr(raw))
+        elif isinstance(raw, int | Decimal):
+            number = Decimal(raw)
+        else:
+            try:
+                number = read_decimal(str(raw))
+            except NotANumber as error:
+                raise CellError(str(error)) from error
         if not number.is_finite():
             raise CellError(f"'{raw}' is not a number.")
         return number
