@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0003_imaging_baseline_per_treatment_line"),
+        ("registry", "0004_response_not_evaluable"),
     ]
 
     operations = [
