@@ -6,9 +6,12 @@ audit trail, and recomputes the patient's derived values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from operator import attrgetter
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
@@ -17,6 +20,7 @@ from django.utils import timezone
 
 from registry import choices as c
 from registry.access import Action, can
+from registry.audit import Attribution, attribute, audit_derived
 from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.refractoriness import (
@@ -51,7 +55,13 @@ from registry.quality import age_at, patient_findings
 CRITICAL_FIELDS = ("sex", "birth_year", "diagnosis_date", "index_date", "ecog_ps")
 
 
-_deferred_refresh: ContextVar[set[int] | None] = ContextVar("deferred_refresh", default=None)
+@dataclass
+class _Deferred:
+    when: dt.datetime  # every change of the block is one moment of the audit trail
+    pending: dict[int, Attribution]  # patient id → the first change of it in the block
+
+
+_deferred_refresh: ContextVar[_Deferred | None] = ContextVar("deferred_refresh", default=None)
 
 
 @contextmanager
@@ -60,35 +70,42 @@ def patient_refresh_deferred() -> Iterator[None]:
 
     Inside the block every write is validated exactly as usual; only the recomputation of the
     patient-level derived values (which reads all of the patient's rows) waits until the end.
-    All of it is one transaction: an error anywhere leaves nothing written.
+    All of it is one transaction: an error anywhere leaves nothing written. The block's changes
+    share one time in the audit trail, and the derived values' audit rows are attributed to the
+    first change of each patient in it.
     """
     if _deferred_refresh.get() is not None:  # nested: the outer block refreshes
         yield
         return
-    pending: set[int] = set()
-    token = _deferred_refresh.set(pending)
+    deferred = _Deferred(when=timezone.now(), pending={})
+    token = _deferred_refresh.set(deferred)
     try:
         with transaction.atomic():
             yield
             _deferred_refresh.set(None)
-            patients_refresh_derived(pending)
+            by_attribution: dict[Attribution, list[int]] = {}
+            for pk, attribution in deferred.pending.items():
+                by_attribution.setdefault(attribution, []).append(pk)
+            for attribution, ids in by_attribution.items():
+                patients_refresh_derived(ids, attribution=attribution)
     finally:
         _deferred_refresh.reset(token)
 
 
-def _refresh(patient: Patient) -> None:
-    pending = _deferred_refresh.get()
-    if pending is None:
-        patient_refresh_derived(patient)
+def _refresh(patient: Patient, attribution: Attribution) -> None:
+    deferred = _deferred_refresh.get()
+    if deferred is None:
+        patient_refresh_derived(patient, attribution=attribution)
     else:
-        pending.add(patient.pk)
+        deferred.pending.setdefault(patient.pk, attribution)
 
 
-def _attribute(record, user, reason: str) -> None:
-    if user is not None and user.is_authenticated:
-        record._history_user = user
-    if reason:
-        record._change_reason = reason
+def _attribute(record, user, reason: str) -> Attribution:
+    """Attribute the audited save of ``record`` and the derived values that follow from it."""
+    deferred = _deferred_refresh.get()
+    attribution = Attribution.of(user, reason, deferred.when if deferred else None)
+    attribute(record, attribution)
+    return attribution
 
 
 def _require(user, action: Action, site) -> None:
@@ -110,9 +127,9 @@ def patient_enrol(*, site: Site, user=None, reason: str = "", **fields) -> Patie
         Site.objects.select_for_update().values_list("last_sequence", flat=True).get(pk=site.pk)
     )
     patient.study_id = f"{site.code}-{sequence:04d}"
-    _attribute(patient, user, reason or "Enrolment")
+    attribution = _attribute(patient, user, reason or "Enrolment")
     patient.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return patient
 
 
@@ -122,9 +139,9 @@ def patient_update(*, patient: Patient, user=None, reason: str = "", **fields) -
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean(exclude=["study_id"])
-    _attribute(patient, user, reason)
+    attribution = _attribute(patient, user, reason)
     patient.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return patient
 
 
@@ -135,9 +152,9 @@ def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRec
     _require(user, Action.CHANGE if record.pk else Action.ADD, patient.site_id)
     patient.assert_editable()
     record.full_clean()
-    _attribute(record, user, reason)
+    attribution = _attribute(record, user, reason)
     record.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return record
 
 
@@ -145,9 +162,9 @@ def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRec
 def crf_record_delete(*, record: CrfRecord, user=None, reason: str = "") -> None:
     patient = record.owner_patient()
     _require(user, Action.DELETE, patient.site_id)
-    _attribute(record, user, reason)
+    attribution = _attribute(record, user, reason)
     record.delete()
-    _refresh(patient)
+    _refresh(patient, attribution)
 
 
 # --- derived values -------------------------------------------------------------------------
@@ -167,32 +184,38 @@ def baseline_lab(patient: Patient, labs: Iterable[LabPanel]) -> LabPanel | None:
 REFRESH_CHUNK = 500
 
 
-def patient_refresh_derived(patient: Patient) -> Patient:
+def patient_refresh_derived(patient: Patient, *, attribution: Attribution | None = None) -> Patient:
     """Recompute every patient-level derived value and the data-quality flags of one patient.
 
     The patient's rows are read afresh from the database, so a stale in-memory instance never
     feeds a derivation; the recomputed values are copied onto ``patient``.
     """
-    fresh = patients_refresh_derived([patient.pk])[patient.pk]
+    fresh = patients_refresh_derived([patient.pk], attribution=attribution)[patient.pk]
     for name in DERIVED:
         setattr(patient, name, getattr(fresh, name))
     return patient
 
 
 def patients_refresh_derived(
-    patient_ids: Iterable[int], held: HeldRows | None = None
+    patient_ids: Iterable[int],
+    held: HeldRows | None = None,
+    *,
+    attribution: Attribution | None = None,
 ) -> dict[int, Patient]:
     """Recompute the derived values of many patients with a fixed number of queries per chunk.
 
     ``held``: rows the caller already holds as saved instances (the bulk import), used instead
-    of reading them back; see ``registry.derived_rows``. Stored with bulk updates: derived
-    values are a function of audited inputs, so they neither bump the record version nor add
-    audit rows of their own.
+    of reading them back; see ``registry.derived_rows``. Stored with bulk updates, which do not
+    bump the record version (derived values are a function of audited inputs); each patient and
+    scan whose derived values changed gets an audit row of its own attributed to
+    ``attribution`` — the change they follow from — or, without one, to the system
+    (``registry.audit``).
     """
+    attribution = attribution or Attribution()
     ids = sorted(set(patient_ids))
     refreshed: dict[int, Patient] = {}
     for start in range(0, len(ids), REFRESH_CHUNK):
-        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK], held))
+        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK], held, attribution))
     return refreshed
 
 
@@ -203,8 +226,12 @@ def _one(patient: Patient, name: str):
         return None
 
 
-def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
+def _refresh_chunk(
+    ids: list[int], held: HeldRows | None, attribution: Attribution
+) -> dict[int, Patient]:
     patients = patients_with_rows(ids, held)
+    derived_values = _stored_values(Patient, DERIVED)
+    stored = {patient.pk: derived_values(patient) for patient in patients}
     changed_scans: list[ImagingAssessment] = []
     stale_flags: list[int] = []
     new_flags: list[DataQualityFlag] = []
@@ -215,12 +242,21 @@ def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
         new_flags += new
     _write_fields(Patient, patients, DERIVED)
     _write_fields(ImagingAssessment, changed_scans, SCAN_DERIVED)
+    changed = [p for p in patients if derived_values(p) != stored[p.pk]]
+    audit_derived(Patient, changed, attribution)
+    audit_derived(ImagingAssessment, changed_scans, attribution)
     if stale_flags:
         DataQualityFlag.objects.filter(pk__in=stale_flags).update(
             status=c.FlagStatus.RESOLVED, resolved_at=timezone.now()
         )
     DataQualityFlag.objects.bulk_create(new_flags, batch_size=REFRESH_CHUNK)
     return {patient.pk: patient for patient in patients}
+
+
+def _stored_values(model, names: tuple[str, ...]):
+    """A function giving the values of fields ``names`` of a row as stored (a foreign key's
+    id, not its row), as a tuple."""
+    return attrgetter(*(model._meta.get_field(name).attname for name in names))
 
 
 def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
