@@ -115,3 +115,28 @@ def test_a_save_that_changes_no_derived_value_adds_no_derived_entry(
     derived = [(e.reason, e.changes) for e in history if e.action == "derived values recomputed"]
     assert [reason for reason, _ in derived][:2] == ["typo", ""]  # "" : the lab panel added
     assert [(c.field, c.old, c.new) for c in derived[0][1]] == [("ALBI score", "-2.804", "-2.77")]
+
+
+def test_derived_json_values_are_shown_in_words():
+    from registry.admin.history import _display, _Lookups
+    from registry.models import Patient
+
+    lookups = _Lookups(terms={}, lab_dates={7: dt.date(2023, 2, 20)})
+    field = Patient._meta.get_field
+
+    refractoriness = {
+        "jsh_lcsgj_2014": {
+            "status": "refractory",
+            "criterion": "a",
+            "date": "2023-06-01",
+            "version": "tace-refractoriness:2",
+            "reason": "two consecutive insufficient responses",
+        }
+    }
+    assert _display(field("tace_refractoriness"), refractoriness, lookups) == (
+        "jsh_lcsgj_2014: refractory a 2023-06-01"
+    )
+    assert _display(field("missing_inputs"), {"albi": ["inr"]}, lookups) == "albi: inr"
+    assert _display(field("missing_inputs"), {}, lookups) == "—"
+    assert _display(field("baseline_lab"), 7, lookups) == "panel of 2023-02-20"
+    assert _display(field("albi_score"), -2.8040000000000003, lookups) == "-2.804"
