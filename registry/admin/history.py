@@ -52,6 +52,19 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 # Entered by nobody, yet not derived: the registry's own bookkeeping of the record.
 NOT_DERIVED = {"status", "study_id"}
 DERIVED_ACTION = "derived values recomputed"
+# Derived fields whose verbose name Django made from the attribute name, in the clinic's words.
+LABELS = {
+    "child_pugh_points": "Child-Pugh points",
+    "child_pugh_score": "Child-Pugh score",
+    "child_pugh_class": "Child-Pugh class",
+    "up_to_seven_within": "within up-to-seven",
+    "tace_refractoriness": "TACE refractoriness",
+    "target_sum_mm": "target sum (mm)",
+    "nadir_before_mm": "nadir before (mm)",
+    "change_from_baseline_pct": "change from baseline (%)",
+    "change_from_nadir_pct": "change from nadir (%)",
+    "completeness_pct": "completeness (%)",
+}
 
 
 @dataclass
@@ -143,7 +156,7 @@ def _entries_for(model, rows, *, identifiers: bool, lookups: _Lookups) -> list[H
                 if old != new:
                     changes.append(
                         Change(
-                            str(f.verbose_name),
+                            LABELS.get(f.name, str(f.verbose_name)),
                             _display(f, old, lookups),
                             _display(f, new, lookups),
                             derived=is_derived(f),

@@ -85,7 +85,8 @@ def test_the_history_screen_shows_the_derived_change_above_the_change_it_followe
     )
     shown = {c.field: (c.old, c.new, c.derived) for c in derived.changes}
     assert shown["ALBI grade"] == ("1", "2", True)
-    assert shown["child pugh class"][:2] == ("A", "B")
+    assert shown["Child-Pugh class"][:2] == ("A", "B")
+    assert shown["Child-Pugh score"][:2] == ("5", "7")
     assert entered.record == "lab panel 2023-02-20"
     entered_shown = {c.field: (c.old, c.new, c.derived) for c in entered.changes}
     assert entered_shown["total bilirubin (µmol/L)"] == ("8.0", "60.0", False)
