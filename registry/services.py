@@ -265,7 +265,8 @@ def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
 
     ``bulk_update`` builds a CASE expression per field and row, which costs more Python time
     than the rows' derivations; an executemany of one plain UPDATE does not (and, like
-    ``bulk_update``, bypasses ``save()``: no version bump, no audit row).
+    ``bulk_update``, bypasses ``save()``: no version bump, no audit row — ``_refresh_chunk``
+    adds the audit rows of the rows whose derived values changed, ``registry.audit``).
     """
     if not objects:
         return
