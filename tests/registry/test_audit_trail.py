@@ -140,3 +140,26 @@ def test_the_changes_of_a_deferred_block_share_one_time_with_their_derived_value
     assert derived.albi_grade == "2"  # CRF.md §2's example: 17 µmol/L, 40 g/L → −2.588
     assert {row.history_date for row in labs} == {derived.history_date}
     assert derived.history_change_reason == "two panels at once"
+
+
+def test_deleting_the_baseline_panel_leaves_the_emptied_scores_in_history_with_its_reason():
+    """Without a lab panel ALBI and Child-Pugh have no inputs: empty, never guessed (CRF.md §2)."""
+    site = make_site()
+    manager = make_data_manager(site)
+    patient = make_patient(site, user=manager)
+    panel = services.crf_record_save(
+        record=LabPanel(
+            patient=patient,
+            sample_date=dt.date(2023, 2, 1),
+            albumin_g_l=40,
+            total_bilirubin_umol_l=17,
+        ),
+        user=manager,
+    )
+    assert patient.history.latest().albi_grade == "2"
+
+    services.crf_record_delete(record=panel, user=manager, reason="wrong patient")
+
+    latest = patient.history.latest()
+    assert (latest.albi_grade, latest.baseline_lab_id) == ("", None)
+    assert (latest.history_user, latest.history_change_reason) == (manager, "wrong patient")
