@@ -159,7 +159,8 @@ def to_canonical(
     and rounded once, half away from zero, to the stored precision (34.1): rounding twice, first
     to two places (34.15) and then to one (34.2), would change a Child-Pugh point. Web form, API
     and import all call this; the scores are computed from what it returns. An empty unit means
-    the canonical one; an unknown unit is refused naming the field and the accepted units.
+    the canonical one (a value with more places than stored is rounded the same way, once); an
+    unknown unit is refused naming the field and the accepted units.
     """
     if value is None:
         return None

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from django.utils import timezone
 
 from registry import choices as c
 from registry.access import Action, can
+from registry.audit import Attribution, attribute, audit_derived
 from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.refractoriness import (
@@ -59,7 +62,13 @@ from registry.quality import age_at, patient_findings
 CRITICAL_FIELDS = ("sex", "birth_year", "diagnosis_date", "index_date", "ecog_ps")
 
 
-_deferred_refresh: ContextVar[set[int] | None] = ContextVar("deferred_refresh", default=None)
+@dataclass
+class _Deferred:
+    when: dt.datetime  # every change of the block is one moment of the audit trail
+    pending: dict[int, Attribution]  # patient id → the first change of it in the block
+
+
+_deferred_refresh: ContextVar[_Deferred | None] = ContextVar("deferred_refresh", default=None)
 
 
 @contextmanager
@@ -68,35 +77,42 @@ def patient_refresh_deferred() -> Iterator[None]:
 
     Inside the block every write is validated exactly as usual; only the recomputation of the
     patient-level derived values (which reads all of the patient's rows) waits until the end.
-    All of it is one transaction: an error anywhere leaves nothing written.
+    All of it is one transaction: an error anywhere leaves nothing written. The block's changes
+    share one time in the audit trail, and the derived values' audit rows are attributed to the
+    first change of each patient in it.
     """
     if _deferred_refresh.get() is not None:  # nested: the outer block refreshes
         yield
         return
-    pending: set[int] = set()
-    token = _deferred_refresh.set(pending)
+    deferred = _Deferred(when=timezone.now(), pending={})
+    token = _deferred_refresh.set(deferred)
     try:
         with transaction.atomic():
             yield
             _deferred_refresh.set(None)
-            patients_refresh_derived(pending)
+            by_attribution: dict[Attribution, list[int]] = {}
+            for pk, attribution in deferred.pending.items():
+                by_attribution.setdefault(attribution, []).append(pk)
+            for attribution, ids in by_attribution.items():
+                patients_refresh_derived(ids, attribution=attribution)
     finally:
         _deferred_refresh.reset(token)
 
 
-def _refresh(patient: Patient) -> None:
-    pending = _deferred_refresh.get()
-    if pending is None:
-        patient_refresh_derived(patient)
+def _refresh(patient: Patient, attribution: Attribution) -> None:
+    deferred = _deferred_refresh.get()
+    if deferred is None:
+        patient_refresh_derived(patient, attribution=attribution)
     else:
-        pending.add(patient.pk)
+        deferred.pending.setdefault(patient.pk, attribution)
 
 
-def _attribute(record, user, reason: str) -> None:
-    if user is not None and user.is_authenticated:
-        record._history_user = user
-    if reason:
-        record._change_reason = reason
+def _attribute(record, user, reason: str) -> Attribution:
+    """Attribute the audited save of ``record`` and the derived values that follow from it."""
+    deferred = _deferred_refresh.get()
+    attribution = Attribution.of(user, reason, deferred.when if deferred else None)
+    attribute(record, attribution)
+    return attribution
 
 
 def _require(user, action: Action, site) -> None:
@@ -118,9 +134,9 @@ def patient_enrol(*, site: Site, user=None, reason: str = "", **fields) -> Patie
         Site.objects.select_for_update().values_list("last_sequence", flat=True).get(pk=site.pk)
     )
     patient.study_id = f"{site.code}-{sequence:04d}"
-    _attribute(patient, user, reason or "Enrolment")
+    attribution = _attribute(patient, user, reason or "Enrolment")
     patient.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return patient
 
 
@@ -130,9 +146,9 @@ def patient_update(*, patient: Patient, user=None, reason: str = "", **fields) -
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean(exclude=["study_id"])
-    _attribute(patient, user, reason)
+    attribution = _attribute(patient, user, reason)
     patient.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return patient
 
 
@@ -143,9 +159,9 @@ def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRec
     _require(user, Action.CHANGE if record.pk else Action.ADD, patient.site_id)
     patient.assert_editable()
     record.full_clean()
-    _attribute(record, user, reason)
+    attribution = _attribute(record, user, reason)
     record.save()
-    _refresh(patient)
+    _refresh(patient, attribution)
     return record
 
 
@@ -153,9 +169,9 @@ def crf_record_save(*, record: CrfRecord, user=None, reason: str = "") -> CrfRec
 def crf_record_delete(*, record: CrfRecord, user=None, reason: str = "") -> None:
     patient = record.owner_patient()
     _require(user, Action.DELETE, patient.site_id)
-    _attribute(record, user, reason)
+    attribution = _attribute(record, user, reason)
     record.delete()
-    _refresh(patient)
+    _refresh(patient, attribution)
 
 
 # --- derived values -------------------------------------------------------------------------
@@ -215,32 +231,38 @@ def baseline_score_missing(patient: Patient, labs: Iterable[LabPanel]) -> dict[s
 REFRESH_CHUNK = 500
 
 
-def patient_refresh_derived(patient: Patient) -> Patient:
+def patient_refresh_derived(patient: Patient, *, attribution: Attribution | None = None) -> Patient:
     """Recompute every patient-level derived value and the data-quality flags of one patient.
 
     The patient's rows are read afresh from the database, so a stale in-memory instance never
     feeds a derivation; the recomputed values are copied onto ``patient``.
     """
-    fresh = patients_refresh_derived([patient.pk])[patient.pk]
+    fresh = patients_refresh_derived([patient.pk], attribution=attribution)[patient.pk]
     for name in DERIVED:
         setattr(patient, name, getattr(fresh, name))
     return patient
 
 
 def patients_refresh_derived(
-    patient_ids: Iterable[int], held: HeldRows | None = None
+    patient_ids: Iterable[int],
+    held: HeldRows | None = None,
+    *,
+    attribution: Attribution | None = None,
 ) -> dict[int, Patient]:
     """Recompute the derived values of many patients with a fixed number of queries per chunk.
 
     ``held``: rows the caller already holds as saved instances (the bulk import), used instead
-    of reading them back; see ``registry.derived_rows``. Stored with bulk updates: derived
-    values are a function of audited inputs, so they neither bump the record version nor add
-    audit rows of their own.
+    of reading them back; see ``registry.derived_rows``. Stored with bulk updates, which do not
+    bump the record version (derived values are a function of audited inputs); each patient and
+    scan whose derived values changed gets an audit row of its own attributed to
+    ``attribution`` — the change they follow from — or, without one, to the system
+    (``registry.audit``).
     """
+    attribution = attribution or Attribution()
     ids = sorted(set(patient_ids))
     refreshed: dict[int, Patient] = {}
     for start in range(0, len(ids), REFRESH_CHUNK):
-        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK], held))
+        refreshed.update(_refresh_chunk(ids[start : start + REFRESH_CHUNK], held, attribution))
     return refreshed
 
 
@@ -251,8 +273,12 @@ def _one(patient: Patient, name: str):
         return None
 
 
-def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
+def _refresh_chunk(
+    ids: list[int], held: HeldRows | None, attribution: Attribution
+) -> dict[int, Patient]:
     patients = patients_with_rows(ids, held)
+    derived_values = _stored_values(Patient, DERIVED)
+    stored = {patient.pk: derived_values(patient) for patient in patients}
     changed_scans: list[ImagingAssessment] = []
     stale_flags: list[int] = []
     new_flags: list[DataQualityFlag] = []
@@ -264,6 +290,9 @@ def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
     _derive_lines(patients)
     _write_fields(Patient, patients, DERIVED)
     _write_fields(ImagingAssessment, changed_scans, SCAN_DERIVED)
+    changed = [p for p in patients if derived_values(p) != stored[p.pk]]
+    audit_derived(Patient, changed, attribution)
+    audit_derived(ImagingAssessment, changed_scans, attribution)
     if stale_flags:
         DataQualityFlag.objects.filter(pk__in=stale_flags).update(
             status=c.FlagStatus.RESOLVED, resolved_at=timezone.now()
@@ -272,13 +301,20 @@ def _refresh_chunk(ids: list[int], held: HeldRows | None) -> dict[int, Patient]:
     return {patient.pk: patient for patient in patients}
 
 
+def _stored_values(model, names: tuple[str, ...]):
+    """A function giving the values of fields ``names`` of a row as stored (a foreign key's
+    id, not its row), as a tuple."""
+    return attrgetter(*(model._meta.get_field(name).attname for name in names))
+
+
 def _write_fields(model, objects: list, names: tuple[str, ...]) -> None:
     """UPDATE the named fields of many rows: one plain UPDATE per row, or on PostgreSQL one
     UPDATE joined to the COPYed values (``_update_from_copy``).
 
     ``bulk_update`` builds a CASE expression per field and row, which costs more Python time
     than the rows' derivations; an executemany of one plain UPDATE does not (and, like
-    ``bulk_update``, bypasses ``save()``: no version bump, no audit row).
+    ``bulk_update``, bypasses ``save()``: no version bump, no audit row — ``_refresh_chunk``
+    adds the audit rows of the rows whose derived values changed, ``registry.audit``).
     """
     if not objects:
         return

@@ -33,6 +33,7 @@ from django.db.models import F
 from registry import choices as c
 from registry import services
 from registry.access import Action, can
+from registry.audit import Attribution, attribute
 from registry.derived_rows import HeldRows
 from registry.imports.instances import record_factory
 from registry.imports.limits import limit
@@ -131,6 +132,10 @@ class _Importer:
         self.site = site
         self.user = user if user is not None and user.is_authenticated else None
         self.reason = reason
+        # The whole import is one change in the audit trail: one user, time and reason for
+        # the rows, their audit rows and those of the derived values that follow from them.
+        self.attribution = Attribution.of(self.user, reason)
+        self.when = self.attribution.when
         self.progress = progress
         # The first REGISTRY_IMPORT_MAX_ERRORS errors are kept, every one is counted.
         self.errors: list[dict] = []
@@ -188,7 +193,9 @@ class _Importer:
         touched = sorted(self.touched)
         step = services.REFRESH_CHUNK
         for start in range(0, len(touched), step):
-            services.patients_refresh_derived(touched[start : start + step], held=held)
+            services.patients_refresh_derived(
+                touched[start : start + step], held=held, attribution=self.attribution
+            )
             if self.progress is not None:
                 self.progress(90 + round(9 * min(start + step, len(touched)) / len(touched)))
 
@@ -411,7 +418,9 @@ class _Importer:
         )
         for offset, patient in enumerate(new):
             patient.study_id = f"{self.site.code}-{last - len(new) + 1 + offset:04d}"
-        insert_with_history(new, Patient, user=self.user, reason=f"Enrolment ({self.reason})")
+        insert_with_history(
+            new, Patient, user=self.user, reason=f"Enrolment ({self.reason})", when=self.when
+        )
         self.inserted[Patient] += len(new)
         for patient in new:
             self.touched[patient.pk] = patient
@@ -428,9 +437,7 @@ class _Importer:
         )
 
     def _attribute(self, record) -> None:
-        if self.user is not None:
-            record._history_user = self.user
-        record._change_reason = self.reason
+        attribute(record, self.attribution)
 
     # --- child sections --------------------------------------------------------------------
 
@@ -532,7 +539,7 @@ class _Importer:
             self.touched.setdefault(patient.pk, patient)
         for record in creates:
             record.derive()
-        insert_with_history(creates, model, user=self.user, reason=self.reason)
+        insert_with_history(creates, model, user=self.user, reason=self.reason, when=self.when)
         self.inserted[model] += len(creates)
         self.held.hold(model, creates)
         for record in updates:

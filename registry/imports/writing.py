@@ -41,13 +41,17 @@ _AS_IS = (
 _AUDIT_COLUMNS = {"history_user_id", "history_date", "history_change_reason", "history_type"}
 
 
-def insert_with_history(records: list, model: type[models.Model], *, user, reason: str) -> None:
-    """Insert new ``records`` of ``model`` and one ``+`` audit row each, attributed to ``user``."""
+def insert_with_history(
+    records: list, model: type[models.Model], *, user, reason: str, when=None
+) -> None:
+    """Insert new ``records`` of ``model`` and one ``+`` audit row each, attributed to ``user``
+    at ``when`` (default: now)."""
     if not records:
         return
     connection = connections[router.db_for_write(model)]
     history = get_history_manager_for_model(model).model
     audited = _audited_columns(model, history)
+    now = when or timezone.now()
     if connection.vendor != "postgresql" or audited is None:
         bulk_create_with_history(
             records,
@@ -55,11 +59,11 @@ def insert_with_history(records: list, model: type[models.Model], *, user, reaso
             batch_size=BATCH_SIZE,
             default_user=user,
             default_change_reason=reason,
+            default_date=now,
         )
         return
     fields = list(model._meta.concrete_fields)
     row_of = _row_reader(fields, connection)
-    now = timezone.now()
     with connection.cursor() as cursor:
         _reserve_ids(cursor, model, records)
         _before_insert(records, fields, now, connection.alias)
@@ -70,12 +74,40 @@ def insert_with_history(records: list, model: type[models.Model], *, user, reaso
             f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN",
             map(row_of, records),
         )
-        by_user: dict[int | None, list] = {}
-        for record in records:
-            user_pk = _pk(user or history.get_default_history_user(record))
-            by_user.setdefault(user_pk, []).append(record.pk)
-        for user_pk, pks in by_user.items():
-            _audit(cursor, model, history, audited, pks, user_pk, now, reason)
+        _audit_by_user(cursor, model, history, audited, records, user, now, reason, "+")
+
+
+def audit_rows(records: list, model: type[models.Model], *, user, reason: str, when) -> None:
+    """One ``~`` (changed) audit row for each of ``records``, already UPDATEd in the table,
+    attributed to ``user`` at ``when``: on PostgreSQL copied by the server from the table as it
+    now is (as for ``insert_with_history``), elsewhere ``bulk_history_create`` of the instances.
+    """
+    if not records:
+        return
+    connection = connections[router.db_for_write(model)]
+    manager = get_history_manager_for_model(model)
+    audited = _audited_columns(model, manager.model)
+    if connection.vendor != "postgresql" or audited is None:
+        manager.bulk_history_create(
+            records,
+            batch_size=BATCH_SIZE,
+            update=True,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=when,
+        )
+        return
+    with connection.cursor() as cursor:
+        _audit_by_user(cursor, model, manager.model, audited, records, user, when, reason, "~")
+
+
+def _audit_by_user(cursor, model, history, audited, records, user, now, reason, kind) -> None:
+    by_user: dict[int | None, list] = {}
+    for record in records:
+        user_pk = _pk(user or history.get_default_history_user(record))
+        by_user.setdefault(user_pk, []).append(record.pk)
+    for user_pk, pks in by_user.items():
+        _audit(cursor, model, history, audited, pks, user_pk, now, reason, kind)
 
 
 def _audited_columns(model, history) -> list[tuple[str, str]] | None:
@@ -97,19 +129,22 @@ def _audited_columns(model, history) -> list[tuple[str, str]] | None:
     return [(f.column, by_attname[f.attname].column) for f in tracked]
 
 
-def _audit(cursor, model, history, audited, pks: list, user_pk, now, reason: str) -> None:
-    """The ``+`` audit rows of the rows ``pks``, copied by the server from the table."""
+def _audit(
+    cursor, model, history, audited, pks: list, user_pk, now, reason: str, kind: str
+) -> None:
+    """The audit rows (``kind``: ``+`` created, ``~`` changed) of the rows ``pks``, copied by
+    the server from the table."""
     quote = cursor.db.ops.quote_name
     pk = quote(model._meta.pk.column)
     targets = ", ".join(quote(column) for column, _ in audited)
     sources = ", ".join(f"t.{quote(column)}" for _, column in audited)
     cursor.execute(
         f"INSERT INTO {quote(history._meta.db_table)} ({targets}, history_user_id, history_date,"
-        f" history_change_reason, history_type) SELECT {sources}, %s, %s, %s, '+'"
+        f" history_change_reason, history_type) SELECT {sources}, %s, %s, %s, %s"
         f" FROM {quote(model._meta.db_table)} t"
         # The range lets the planner read the new rows from the key's index, statistics or not.
         f" WHERE t.{pk} BETWEEN %s AND %s AND t.{pk} = ANY(%s) ORDER BY t.{pk}",
-        [user_pk, now, reason, min(pks), max(pks), pks],
+        [user_pk, now, reason, kind, min(pks), max(pks), pks],
     )
 
 

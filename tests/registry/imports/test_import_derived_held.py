@@ -220,9 +220,9 @@ def watch_reads(monkeypatch) -> list[str]:
     read: list[str] = []
     refresh = services.patients_refresh_derived
 
-    def watched(ids, held=None):
+    def watched(ids, held=None, **attributed):
         with CaptureQueriesContext(connection) as queries:
-            refreshed = refresh(ids, held=held)
+            refreshed = refresh(ids, held=held, **attributed)
         read.extend(
             re.search(r'FROM "(\w+)"', q["sql"])[1]
             for q in queries.captured_queries
