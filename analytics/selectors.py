@@ -39,14 +39,10 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from analytics.arms import TREATMENT_COLUMNS, rule_matches
-from analytics.columns import (
-    _dates,
-    _day,
-    adverse_events_long,
-    dataset_hash,
-)
+from analytics.columns import _dates, adverse_events_long, dataset_hash
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
+from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
 from registry.derivations.survival import DAYS_PER_MONTH
 from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows

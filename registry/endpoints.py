@@ -17,6 +17,7 @@ import pandas as pd
 from django.db.models import Max, QuerySet
 from django.db.models.fields.json import KT
 
+from registry.derivations.days import date_of, day_number
 from registry.derivations.endpoints import DAY_COLUMNS, endpoints_at_cutoff
 from registry.derivations.response import SCAN_COLUMNS
 from registry.derivations.survival import DAYS_PER_MONTH
@@ -31,7 +32,6 @@ from registry.models import (
 )
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
-EPOCH = dt.date(1970, 1, 1)
 
 
 def cutoff_in_force(on: dt.date | None = None) -> tuple[dt.date, str]:
@@ -42,14 +42,6 @@ def cutoff_in_force(on: dt.date | None = None) -> tuple[dt.date, str]:
         return cutoff.cutoff_date, f"cut-off {cutoff.name} ({cutoff.cutoff_date})"
     today = on or dt.date.today()
     return today, f"today ({today})"
-
-
-def epoch_day(value: dt.date) -> float:
-    return float((value - EPOCH).days)
-
-
-def as_date(day: float) -> dt.date | None:
-    return None if day is None or np.isnan(day) else EPOCH + dt.timedelta(days=int(day))
 
 
 @dataclass
@@ -135,7 +127,7 @@ def patient_endpoints(
         scans=rows.scans,
         alive=rows.alive,
         progression_events=rows.progression_events,
-        cutoff_day=epoch_day(cutoff),
+        cutoff_day=day_number(cutoff),
     )
     result["os_months"] = result["os_days"] / DAYS_PER_MONTH
     result["pfs_months"] = result["pfs_days"] / DAYS_PER_MONTH
@@ -167,9 +159,9 @@ def endpoint_values(row: pd.Series) -> dict:
         "best_response": row["best_response"] or None,
         "objective_response": flag(row["objective_response"]),
         "disease_control": flag(row["disease_control"]),
-        "imaging_progression_date": as_date(row["imaging_progression_day"]),
-        "progression_date": as_date(row["progression_day"]),
-        "last_known_alive_date": as_date(row["last_alive_day"]),
+        "imaging_progression_date": date_of(row["imaging_progression_day"]),
+        "progression_date": date_of(row["progression_day"]),
+        "last_known_alive_date": date_of(row["last_alive_day"]),
         "os_days": None if number(row["os_days"]) is None else int(row["os_days"]),
         "os_months": number(row["os_months"], 4),
         "os_event": flag(row["os_event"]),
