@@ -19,6 +19,12 @@ from django.db.models.fields.json import KT
 
 from registry.derivations.days import date_of, day_number
 from registry.derivations.endpoints import DAY_COLUMNS, endpoints_at_cutoff
+from registry.derivations.refractoriness import (
+    INTRAHEPATIC_SITES,
+    RESISTANCE_SCAN_COLUMNS,
+    SESSION_COLUMNS,
+    resistance_after_n_cycles,
+)
 from registry.derivations.response import SCAN_COLUMNS
 from registry.derivations.survival import DAYS_PER_MONTH
 from registry.frames import EpochDays, fetch_frame, rows_of
@@ -29,6 +35,7 @@ from registry.models import (
     LabPanel,
     Patient,
     ProgressionEvent,
+    TaceSession,
 )
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
@@ -175,3 +182,40 @@ def endpoint_values(row: pd.Series) -> dict:
             for rule_set in REFRACTORINESS_RULE_SETS
         },
     }
+
+
+def tace_resistance(patients: QuerySet[Patient], cutoff: dt.date, *, n_cycles: int) -> pd.DataFrame:
+    """Seed 000's TACE resistance after ``n_cycles`` sessions at ``cutoff``, per patient of
+    ``patients`` (indexed by patient id), in two queries: the one rule
+    ``registry.derivations.refractoriness.resistance_after_n_cycles`` on the patients' TACE
+    sessions and follow-up scans (what an analysis with its own N evaluates)."""
+    sessions = fetch_frame(
+        rows_of(TaceSession, patients)
+        .annotate(_day=EpochDays("start_date"))
+        .values_list("patient_id", "_day")
+        .order_by(),
+        SESSION_COLUMNS,
+    )
+    sessions["day"] = pd.to_numeric(sessions["day"], errors="coerce").astype(float)
+    scans = fetch_frame(
+        rows_of(ImagingAssessment, patients)
+        .filter(is_baseline=False)
+        .annotate(_day=EpochDays("assessment_date"))
+        .values_list("patient_id", "_day", "response", "new_lesion", "new_lesion_site")
+        .order_by(),
+        [*RESISTANCE_SCAN_COLUMNS[:3], "new_lesion", "new_lesion_site"],
+    )
+    scans["day"] = pd.to_numeric(scans["day"], errors="coerce").astype(float)
+    scans["response"] = scans["response"].fillna("").astype(object)
+    # As the registry's refresh reads a scan (registry.services._new_intrahepatic).
+    scans["new_intrahepatic_lesion"] = pd.to_numeric(scans["new_lesion"]).fillna(0).astype(
+        bool
+    ) & scans["new_lesion_site"].fillna("").isin(INTRAHEPATIC_SITES)
+    ids = pd.Series(list(patients.order_by("pk").values_list("pk", flat=True)), dtype="int64")
+    return resistance_after_n_cycles(
+        sessions,
+        scans[RESISTANCE_SCAN_COLUMNS],
+        ids,
+        n_cycles=n_cycles,
+        cutoff_day=day_number(cutoff),
+    )

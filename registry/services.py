@@ -24,6 +24,7 @@ from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
 from registry.derivations.days import date_of, day_number
 from registry.derivations.refractoriness import (
+    INTRAHEPATIC_SITES,
     REFRACTORINESS_VERSION,
     RESISTANCE_SCAN_COLUMNS,
     SESSION_COLUMNS,
@@ -419,7 +420,7 @@ def _derive_resistance(patients: list[Patient], *, scans, ids: pd.Series) -> Non
 
 
 def _new_intrahepatic(a: ImagingAssessment) -> bool:
-    return a.new_lesion and a.new_lesion_site in ("intrahepatic", "both", "")
+    return a.new_lesion and a.new_lesion_site in INTRAHEPATIC_SITES
 
 
 STORED_RESISTANCE_CYCLES = 3  # seed 000; an analysis evaluates its own N

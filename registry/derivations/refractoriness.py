@@ -326,6 +326,8 @@ def _progression_after_n_cycles(
 # --- TACE resistance after N cycles, column-wise ---------------------------------------------
 
 SESSION_COLUMNS = ["patient_id", "day"]
+# A new lesion at these sites (or with the site not given) is a new intrahepatic lesion.
+INTRAHEPATIC_SITES = ("intrahepatic", "both", "")
 RESISTANCE_SCAN_COLUMNS = ["patient_id", "day", "response", "new_intrahepatic_lesion"]
 RESISTANCE_COLUMNS = ["status", "criterion", "day", "reason"]
 
