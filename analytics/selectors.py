@@ -44,7 +44,6 @@ from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
-from registry.derivations.survival import DAYS_PER_MONTH
 from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows
 from registry.frames import EpochDays
 from registry.frames import fetch_frame as _fetch
@@ -377,9 +376,9 @@ def _add_endpoints(
     missing = int(pd.isna(best).sum())
     if missing:
         exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
-    frame["os_months"] = result["os_days"].to_numpy() / DAYS_PER_MONTH
+    frame["os_months"] = result["os_months"].to_numpy()
     frame["os_event"] = result["os_event"].to_numpy()
-    frame["pfs_months"] = result["pfs_days"].to_numpy() / DAYS_PER_MONTH
+    frame["pfs_months"] = result["pfs_months"].to_numpy()
     frame["pfs_event"] = result["pfs_event"].to_numpy()
     frame["progression_date"] = _dates(result["progression_day"].to_numpy())
     # A death after the cut-off is not seen.

@@ -26,7 +26,6 @@ from registry.derivations.refractoriness import (
     resistance_after_n_cycles,
 )
 from registry.derivations.response import SCAN_COLUMNS
-from registry.derivations.survival import DAYS_PER_MONTH
 from registry.frames import EpochDays, fetch_frame, rows_of
 from registry.models import (
     DataCutoff,
@@ -136,8 +135,6 @@ def patient_endpoints(
         progression_events=rows.progression_events,
         cutoff_day=day_number(cutoff),
     )
-    result["os_months"] = result["os_days"] / DAYS_PER_MONTH
-    result["pfs_months"] = result["pfs_days"] / DAYS_PER_MONTH
     for rule_set in REFRACTORINESS_RULE_SETS:
         result[f"refractory_{rule_set}"] = frame[rule_set].to_numpy()
     result["cutoff_date"] = cutoff
