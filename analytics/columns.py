@@ -7,7 +7,6 @@ registry screen alike.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import numpy as np
@@ -36,10 +35,6 @@ def adverse_events_long(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def _day(value: dt.date) -> float:
-    return float((value - dt.date(1970, 1, 1)).days)
 
 
 def _dates(days: np.ndarray) -> pd.Series:

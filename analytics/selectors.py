@@ -40,16 +40,11 @@ from django.db.models.functions import Cast
 
 from analytics import covariates
 from analytics.arms import TREATMENT_COLUMNS, rule_matches
-from analytics.columns import (
-    _dates,
-    _day,
-    adverse_events_long,
-    dataset_hash,
-)
+from analytics.columns import _dates, adverse_events_long, dataset_hash
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
+from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
-from registry.derivations.survival import DAYS_PER_MONTH
 from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows
 from registry.frames import EpochDays
 from registry.frames import fetch_frame as _fetch
@@ -383,9 +378,9 @@ def _add_endpoints(
     missing = int(pd.isna(best).sum())
     if missing:
         exclusions["tumour response"] = {"no response assessment by the cut-off": missing}
-    frame["os_months"] = result["os_days"].to_numpy() / DAYS_PER_MONTH
+    frame["os_months"] = result["os_months"].to_numpy()
     frame["os_event"] = result["os_event"].to_numpy()
-    frame["pfs_months"] = result["pfs_days"].to_numpy() / DAYS_PER_MONTH
+    frame["pfs_months"] = result["pfs_months"].to_numpy()
     frame["pfs_event"] = result["pfs_event"].to_numpy()
     frame["progression_date"] = _dates(result["progression_day"].to_numpy())
     # A death after the cut-off is not seen.

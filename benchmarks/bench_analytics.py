@@ -12,7 +12,7 @@ Method
    follow-up contacts, deaths, progression events and 0–2 adverse events. Derived values are
    set by calling the registry's pure derivations directly (ALBI and Child-Pugh through the
    panel's ``derive()``, ``derive_bclc``, ``up_to_seven``, ``derive_responses``,
-   ``best_overall_response``, ``evaluate_refractoriness`` for the three rule sets); lesion
+   ``line_responses``, ``evaluate_refractoriness``, ``resistance_after_n_cycles``); lesion
    measurements are not generated (the scans carry their derived target sums).
 3. Time ``analytics.selectors.build_analysis_dataset`` (superuser, a cohort of every patient,
    seed 002 arms, cut-off 2024-12-31) against a raw SQL ``COPY (SELECT …) TO STDOUT (CSV)``
@@ -112,6 +112,7 @@ def _batch(rng: random.Random, sites, terms: dict[str, int], first: int, size: i
     for patient, plan in zip(patients, plans, strict=True):
         plan["rows"] = _rows(m, patient, plan, terms)
         _derive_patient(patient, plan)
+    _derive_batch(patients, plans)
     m.Patient.objects.bulk_create(patients, batch_size=BATCH)
     for patient, plan in zip(patients, plans, strict=True):
         for row in plan["rows"]:
@@ -327,11 +328,6 @@ def _derive_patient(patient, plan: dict) -> None:
         TaceSession,
         evaluate_refractoriness,
     )
-    from registry.derivations.response import (
-        best_overall_response,
-        disease_control,
-        objective_response,
-    )
     from registry.derivations.tumour import up_to_seven
 
     lab = plan["lab"]
@@ -350,14 +346,6 @@ def _derive_patient(patient, plan: dict) -> None:
     patient.bclc_stage_derived = patient.bclc_stage = bclc.stage or ""
     patient.up_to_seven_within = up_to_seven(
         max_diameter_cm=plan["diameter"], tumour_number=plan["number"]
-    )
-    line = [s for s in plan["scans"] if s.assessment_date > plan["index_date"]]
-    best = best_overall_response(s.response for s in line)
-    patient.best_overall_response = best or ""
-    patient.objective_response = objective_response(best)
-    patient.disease_control = disease_control(best)
-    patient.first_progression_date = next(
-        (s.assessment_date for s in line if s.response == "PD"), None
     )
     sessions = [TaceSession(day, True) for day in plan["tace"]]
     assessments = [
@@ -378,7 +366,6 @@ def _derive_patient(patient, plan: dict) -> None:
     for rule_set, extra in (
         ("jsh_lcsgj_2014", {"markers": []}),
         ("seed002_operational", {"baseline_sum_mm": plan["scans"][0].target_sum_mm}),
-        ("progression_after_n_cycles", {"n_cycles": 3}),
     ):
         r = evaluate_refractoriness(rule_set, sessions=sessions, assessments=assessments, **extra)
         results[rule_set] = {
@@ -394,6 +381,64 @@ def _derive_patient(patient, plan: dict) -> None:
         flags.append("child_pugh_gt_7")
     patient.eligibility_flags = flags
     patient.derivation_versions = {**lab.derivation_versions, "bclc": "bclc-2022-reig:1"}
+
+
+def _derive_batch(patients: list, plans: list[dict]) -> None:
+    """The column-wise rules (the registry's refresh runs them per chunk the same way): the
+    studied line's best response, ORR/DCR and first PD, and resistance after 3 TACE cycles."""
+    import numpy as np
+    import pandas as pd
+
+    from registry.derivations.days import date_of, day_number
+    from registry.derivations.refractoriness import (
+        REFRACTORINESS_VERSION,
+        RESISTANCE_SCAN_COLUMNS,
+        SESSION_COLUMNS,
+        resistance_after_n_cycles,
+    )
+    from registry.derivations.response import SCAN_COLUMNS, line_responses, response_rates
+
+    scans = pd.DataFrame(
+        [
+            (i, day_number(s.assessment_date), s.is_baseline, s.response or "")
+            for i, plan in enumerate(plans)
+            for s in plan["scans"]
+        ],
+        columns=SCAN_COLUMNS,
+    )
+    ids = pd.Series(range(len(plans)), dtype="int64")
+    index_days = np.array([day_number(plan["index_date"]) for plan in plans])
+    lines, _ = line_responses(scans, ids, index_days)
+    orr, dcr = response_rates(lines["best_response"].to_numpy())
+    sessions = pd.DataFrame(
+        [(i, day_number(day)) for i, plan in enumerate(plans) for day in plan["tace"]],
+        columns=SESSION_COLUMNS,
+    )
+    follow_ups = pd.DataFrame(
+        [
+            (i, day_number(s.assessment_date), s.response or "", s.new_lesion)
+            for i, plan in enumerate(plans)
+            for s in plan["scans"]
+            if not s.is_baseline
+        ],
+        columns=RESISTANCE_SCAN_COLUMNS,
+    )
+    resistance = resistance_after_n_cycles(sessions, follow_ups, ids, n_cycles=3)
+    for i, patient in enumerate(patients):
+        best = lines["best_response"].iloc[i]
+        patient.best_overall_response = best or ""
+        patient.objective_response = None if np.isnan(orr[i]) else bool(orr[i])
+        patient.disease_control = None if np.isnan(dcr[i]) else bool(dcr[i])
+        patient.first_progression_date = date_of(lines["first_pd_day"].iloc[i])
+        r = resistance.iloc[i]
+        when = date_of(r["day"])
+        patient.tace_refractoriness["progression_after_n_cycles"] = {
+            "status": r["status"],
+            "criterion": r["criterion"],
+            "date": when.isoformat() if when else None,
+            "version": REFRACTORINESS_VERSION,
+            "reason": r["reason"],
+        }
 
 
 # --- measurements ----------------------------------------------------------------------------

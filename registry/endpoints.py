@@ -17,9 +17,15 @@ import pandas as pd
 from django.db.models import Max, QuerySet
 from django.db.models.fields.json import KT
 
+from registry.derivations.days import date_of, day_number
 from registry.derivations.endpoints import DAY_COLUMNS, endpoints_at_cutoff
+from registry.derivations.refractoriness import (
+    INTRAHEPATIC_SITES,
+    RESISTANCE_SCAN_COLUMNS,
+    SESSION_COLUMNS,
+    resistance_after_n_cycles,
+)
 from registry.derivations.response import SCAN_COLUMNS
-from registry.derivations.survival import DAYS_PER_MONTH
 from registry.frames import EpochDays, fetch_frame, rows_of
 from registry.models import (
     DataCutoff,
@@ -28,10 +34,10 @@ from registry.models import (
     LabPanel,
     Patient,
     ProgressionEvent,
+    TaceSession,
 )
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
-EPOCH = dt.date(1970, 1, 1)
 
 
 def cutoff_in_force(on: dt.date | None = None) -> tuple[dt.date, str]:
@@ -42,14 +48,6 @@ def cutoff_in_force(on: dt.date | None = None) -> tuple[dt.date, str]:
         return cutoff.cutoff_date, f"cut-off {cutoff.name} ({cutoff.cutoff_date})"
     today = on or dt.date.today()
     return today, f"today ({today})"
-
-
-def epoch_day(value: dt.date) -> float:
-    return float((value - EPOCH).days)
-
-
-def as_date(day: float) -> dt.date | None:
-    return None if day is None or np.isnan(day) else EPOCH + dt.timedelta(days=int(day))
 
 
 @dataclass
@@ -135,10 +133,8 @@ def patient_endpoints(
         scans=rows.scans,
         alive=rows.alive,
         progression_events=rows.progression_events,
-        cutoff_day=epoch_day(cutoff),
+        cutoff_day=day_number(cutoff),
     )
-    result["os_months"] = result["os_days"] / DAYS_PER_MONTH
-    result["pfs_months"] = result["pfs_days"] / DAYS_PER_MONTH
     for rule_set in REFRACTORINESS_RULE_SETS:
         result[f"refractory_{rule_set}"] = frame[rule_set].to_numpy()
     result["cutoff_date"] = cutoff
@@ -167,9 +163,9 @@ def endpoint_values(row: pd.Series) -> dict:
         "best_response": row["best_response"] or None,
         "objective_response": flag(row["objective_response"]),
         "disease_control": flag(row["disease_control"]),
-        "imaging_progression_date": as_date(row["imaging_progression_day"]),
-        "progression_date": as_date(row["progression_day"]),
-        "last_known_alive_date": as_date(row["last_alive_day"]),
+        "imaging_progression_date": date_of(row["imaging_progression_day"]),
+        "progression_date": date_of(row["progression_day"]),
+        "last_known_alive_date": date_of(row["last_alive_day"]),
         "os_days": None if number(row["os_days"]) is None else int(row["os_days"]),
         "os_months": number(row["os_months"], 4),
         "os_event": flag(row["os_event"]),
@@ -183,3 +179,40 @@ def endpoint_values(row: pd.Series) -> dict:
             for rule_set in REFRACTORINESS_RULE_SETS
         },
     }
+
+
+def tace_resistance(patients: QuerySet[Patient], cutoff: dt.date, *, n_cycles: int) -> pd.DataFrame:
+    """Seed 000's TACE resistance after ``n_cycles`` sessions at ``cutoff``, per patient of
+    ``patients`` (indexed by patient id), in two queries: the one rule
+    ``registry.derivations.refractoriness.resistance_after_n_cycles`` on the patients' TACE
+    sessions and follow-up scans (what an analysis with its own N evaluates)."""
+    sessions = fetch_frame(
+        rows_of(TaceSession, patients)
+        .annotate(_day=EpochDays("start_date"))
+        .values_list("patient_id", "_day")
+        .order_by(),
+        SESSION_COLUMNS,
+    )
+    sessions["day"] = pd.to_numeric(sessions["day"], errors="coerce").astype(float)
+    scans = fetch_frame(
+        rows_of(ImagingAssessment, patients)
+        .filter(is_baseline=False)
+        .annotate(_day=EpochDays("assessment_date"))
+        .values_list("patient_id", "_day", "response", "new_lesion", "new_lesion_site")
+        .order_by(),
+        [*RESISTANCE_SCAN_COLUMNS[:3], "new_lesion", "new_lesion_site"],
+    )
+    scans["day"] = pd.to_numeric(scans["day"], errors="coerce").astype(float)
+    scans["response"] = scans["response"].fillna("").astype(object)
+    # As the registry's refresh reads a scan (registry.services._new_intrahepatic).
+    scans["new_intrahepatic_lesion"] = pd.to_numeric(scans["new_lesion"]).fillna(0).astype(
+        bool
+    ) & scans["new_lesion_site"].fillna("").isin(INTRAHEPATIC_SITES)
+    ids = pd.Series(list(patients.order_by("pk").values_list("pk", flat=True)), dtype="int64")
+    return resistance_after_n_cycles(
+        sessions,
+        scans[RESISTANCE_SCAN_COLUMNS],
+        ids,
+        n_cycles=n_cycles,
+        cutoff_day=day_number(cutoff),
+    )

@@ -25,7 +25,9 @@ from registry.access import Action, can
 from registry.audit import Attribution, attribute, audit_derived
 from registry.copying import copy_rows
 from registry.derivations.bclc import BCLC_VERSION, derive_bclc
+from registry.derivations.days import date_of, day_number
 from registry.derivations.refractoriness import (
+    INTRAHEPATIC_SITES,
     REFRACTORINESS_VERSION,
     RESISTANCE_SCAN_COLUMNS,
     SESSION_COLUMNS,
@@ -438,15 +440,13 @@ def _derive_lines(patients: list[Patient]) -> None:
     """Best overall response, ORR/DCR and first progression of each patient's studied line:
     the column-wise rule of ``registry.derivations.response`` run once for the chunk."""
     rows = [
-        (p.pk, float(a.assessment_date.toordinal()), a.is_baseline, a.response or "")
+        (p.pk, day_number(a.assessment_date), a.is_baseline, a.response or "")
         for p in patients
         for a in p._scans
     ]
     scans = pd.DataFrame(rows, columns=SCAN_COLUMNS)
     ids = pd.Series([p.pk for p in patients], dtype="int64")
-    index_days = np.array(
-        [p.index_date.toordinal() if p.index_date else np.nan for p in patients], dtype=float
-    )
+    index_days = np.array([day_number(p.index_date) for p in patients], dtype=float)
     lines, line = line_responses(scans, ids, index_days)
     _derive_resistance(patients, scans=[(p, a) for p in patients for a in p._scans], ids=ids)
     orr, dcr = response_rates(lines["best_response"].to_numpy())
@@ -457,9 +457,7 @@ def _derive_lines(patients: list[Patient]) -> None:
         patient.best_overall_response = best or ""
         patient.objective_response = None if np.isnan(orr[i]) else bool(orr[i])
         patient.disease_control = None if np.isnan(dcr[i]) else bool(dcr[i])
-        patient.first_progression_date = (
-            None if np.isnan(first_pd) else dt.date.fromordinal(int(first_pd))
-        )
+        patient.first_progression_date = date_of(first_pd)
         if patient.pk not in assessed:
             patient.missing_inputs["best_overall_response"] = ["response assessment"]
 
@@ -467,18 +465,14 @@ def _derive_lines(patients: list[Patient]) -> None:
 def _derive_resistance(patients: list[Patient], *, scans, ids: pd.Series) -> None:
     """The stored "progression_after_n_cycles" rule set (N = 3, seed 000), run once per chunk."""
     sessions = pd.DataFrame(
-        [
-            (p.pk, float((s.start_date - EPOCH).days))
-            for p in patients
-            for s in p.rows_tace_sessions
-        ],
+        [(p.pk, day_number(s.start_date)) for p in patients for s in p.rows_tace_sessions],
         columns=SESSION_COLUMNS,
     )
     follow_ups = pd.DataFrame(
         [
             (
                 p.pk,
-                float((a.assessment_date - EPOCH).days),
+                day_number(a.assessment_date),
                 a.response or "",
                 _new_intrahepatic(a),
             )
@@ -493,17 +487,16 @@ def _derive_resistance(patients: list[Patient], *, scans, ids: pd.Series) -> Non
     for patient, row in zip(patients, results.itertuples(index=False), strict=True):
         if not patient.tace_refractoriness:
             continue  # no TACE session: no refractoriness at all
-        when = None if np.isnan(row.day) else EPOCH + dt.timedelta(days=int(row.day))
+        when = date_of(row.day)
         patient.tace_refractoriness[AFTER_N_CYCLES] = _stored_refractoriness(
             row.status, row.criterion, when, row.reason
         )
 
 
 def _new_intrahepatic(a: ImagingAssessment) -> bool:
-    return a.new_lesion and a.new_lesion_site in ("intrahepatic", "both", "")
+    return a.new_lesion and a.new_lesion_site in INTRAHEPATIC_SITES
 
 
-EPOCH = dt.date(1970, 1, 1)
 STORED_RESISTANCE_CYCLES = 3  # seed 000; an analysis evaluates its own N
 AFTER_N_CYCLES = "progression_after_n_cycles"
 

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from registry.derivations.response import line_responses, response_rates
-from registry.derivations.survival import first_from_index, latest_on_or_before, survival_at_cutoff
+from registry.derivations.survival import (
+    DAYS_PER_MONTH,
+    first_from_index,
+    latest_on_or_before,
+    survival_at_cutoff,
+)
 
 ENDPOINTS_VERSION = "endpoints-at-cutoff:1"
 DAY_COLUMNS = ["patient_id", "day"]
@@ -26,9 +31,11 @@ ENDPOINT_COLUMNS = [
     "last_alive_day",
     "last_evaluable_day",
     "os_days",
+    "os_months",
     "os_event",
     "os_reason",
     "pfs_days",
+    "pfs_months",
     "pfs_event",
     "pfs_reason",
 ]
@@ -85,6 +92,8 @@ def endpoints_at_cutoff(
             "last_alive_day": last_alive,
             "last_evaluable_day": last_evaluable,
             **{c: survival[c].to_numpy() for c in ENDPOINT_COLUMNS if c in survival.columns},
+            "os_months": survival["os_days"].to_numpy() / DAYS_PER_MONTH,
+            "pfs_months": survival["pfs_days"].to_numpy() / DAYS_PER_MONTH,
         },
         index=patient_ids.to_numpy(),
         columns=ENDPOINT_COLUMNS,

@@ -30,6 +30,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from registry.derivations.days import date_of, day_number
+
 REFRACTORINESS_VERSION = "tace-refractoriness:3"
 REFRACTORY, NOT_REFRACTORY, INDETERMINATE = "refractory", "not_refractory", "indeterminate"
 INSUFFICIENT_VIABLE_PCT = 50.0
@@ -298,7 +300,7 @@ def _progression_after_n_cycles(
     session_rows = pd.DataFrame(
         {
             "patient_id": np.zeros(len(sessions), dtype=np.int64),
-            "day": np.array([_day(s.session_date) for s in sessions], dtype=float),
+            "day": np.array([day_number(s.session_date) for s in sessions], dtype=float),
         },
         columns=SESSION_COLUMNS,
     )
@@ -306,7 +308,7 @@ def _progression_after_n_cycles(
     scan_rows = pd.DataFrame(
         {
             "patient_id": np.zeros(len(follow_ups), dtype=np.int64),
-            "day": np.array([_day(a.assessment_date) for a in follow_ups], dtype=float),
+            "day": np.array([day_number(a.assessment_date) for a in follow_ups], dtype=float),
             "response": pd.Series([a.response or "" for a in follow_ups], dtype=object),
             "new_intrahepatic_lesion": np.array(
                 [bool(a.new_intrahepatic_lesion) for a in follow_ups], dtype=bool
@@ -317,13 +319,15 @@ def _progression_after_n_cycles(
     row = resistance_after_n_cycles(
         session_rows, scan_rows, pd.Series([0]), n_cycles=n_cycles
     ).iloc[0]
-    when = None if np.isnan(row["day"]) else _date(row["day"])
+    when = date_of(row["day"])
     return row["status"], row["criterion"], when, row["reason"]
 
 
 # --- TACE resistance after N cycles, column-wise ---------------------------------------------
 
 SESSION_COLUMNS = ["patient_id", "day"]
+# A new lesion at these sites (or with the site not given) is a new intrahepatic lesion.
+INTRAHEPATIC_SITES = ("intrahepatic", "both", "")
 RESISTANCE_SCAN_COLUMNS = ["patient_id", "day", "response", "new_intrahepatic_lesion"]
 RESISTANCE_COLUMNS = ["status", "criterion", "day", "reason"]
 
@@ -388,7 +392,7 @@ def resistance_after_n_cycles(
     status[hit] = REFRACTORY
     criteria[hit] = criterion
     for i in np.flatnonzero(hit):
-        reason[i] = f"{criterion}: {hit_what.iloc[i]} on {_date(hit_day[i])}"
+        reason[i] = f"{criterion}: {hit_what.iloc[i]} on {date_of(hit_day[i])}"
     few = (count > 0) & ~enough
     # This rule does not look at adequacy, so unrecorded adequacy leaves the answer "no".
     reason[few] = f"fewer than {n_cycles} TACE sessions"
@@ -411,14 +415,3 @@ def resistance_after_n_cycles(
 
 def _per_patient_any(rows: pd.DataFrame, mask: pd.Series, ids: np.ndarray) -> np.ndarray:
     return np.isin(ids, rows.loc[mask.to_numpy(dtype=bool), "patient_id"].to_numpy())
-
-
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _day(value: dt.date) -> float:
-    return float((value - _EPOCH).days)
-
-
-def _date(day: float) -> dt.date:
-    return _EPOCH + dt.timedelta(days=int(day))

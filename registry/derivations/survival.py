@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from registry.derivations.days import date_of, day_number
+
 SURVIVAL_VERSION = "os-pfs-cutoff:2"
 DAYS_PER_MONTH = 30.4375
 NO_INDEX = "no index date"
@@ -162,17 +164,6 @@ class SurvivalTime(NamedTuple):
     missing: tuple[str, ...]
 
 
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def _day(value: dt.date | None) -> float:
-    return np.nan if value is None else float((value - _EPOCH).days)
-
-
-def _date(day: float) -> dt.date:
-    return _EPOCH + dt.timedelta(days=int(day))
-
-
 def _one(
     *,
     index_date: dt.date | None,
@@ -183,19 +174,19 @@ def _one(
     cutoff_date: dt.date,
 ) -> pd.Series:
     ids = pd.Series([0])
-    cutoff = _day(cutoff_date)
-    index = np.array([_day(index_date)])
+    cutoff = day_number(cutoff_date)
+    index = np.array([day_number(index_date)])
 
     def frame(dates: Iterable[dt.date]) -> pd.DataFrame:
-        days = [_day(d) for d in dates if d is not None]
+        days = [day_number(d) for d in dates if d is not None]
         return pd.DataFrame({"patient_id": np.zeros(len(days), dtype=np.int64), "day": days})
 
     return survival_at_cutoff(
         index_day=index,
-        death_day=np.array([_day(death_date)]),
+        death_day=np.array([day_number(death_date)]),
         last_alive_day=latest_on_or_before(frame(alive_dates), ids, cutoff),
         progression_day=first_from_index(frame(progression_dates), ids, index, cutoff),
-        last_imaging_day=np.array([_day(imaging_date)]),
+        last_imaging_day=np.array([day_number(imaging_date)]),
         cutoff_day=cutoff,
     ).iloc[0]
 
@@ -211,7 +202,7 @@ def _result(row: pd.Series, prefix: str, censored: str, missing: str) -> Surviva
         int(days),
         days / DAYS_PER_MONTH,
         event,
-        _date(row[f"{prefix}_end_day"]),
+        date_of(row[f"{prefix}_end_day"]),
         "" if event else censored,
         (),
     )

@@ -1,11 +1,10 @@
-"""The selector's column-wise arms, studied-line responses and OS/PFS on random histories
-(no database).
+"""The column-wise rules on random histories (no database): a patient's answer, decided among
+many patients at once, is the one the rule gives the patient's rows alone.
 
-The selector evaluates ``registry.services.index_series`` / ``response_series`` and
-``registry.derivations.survival`` for 100,000 patients at once with pandas and numpy; these
-tests pin the vectorised versions to those one-patient reference functions. The arm rules are
-written once, column-wise, in ``analytics.arms``: here a patient's arm, decided among many
-patients at once, must be the arm the same rule gives the patient's rows alone.
+Arms (``analytics.arms``), the studied line's best response (``registry.derivations.response.
+line_responses``, checked against CRF.md §5 read scan by scan) and OS/PFS
+(``registry.derivations.endpoints.endpoints_at_cutoff`` against ``overall_survival`` /
+``progression_free_survival`` for one patient) are each written once, column-wise.
 """
 
 from __future__ import annotations

@@ -100,3 +100,37 @@ def test_jsh_the_baseline_scan_count_is_the_reference_in_the_registry():
     jsh = patient.tace_refractoriness["jsh_lcsgj_2014"]
     assert (jsh["status"], jsh["date"]) == ("refractory", "2022-11-20")
     assert jsh["criterion"] == "(a) two consecutive intrahepatic progressions"
+
+
+def test_tace_resistance_after_n_cycles_at_an_analysis_cutoff():
+    """CRF.md §6, seed 000: "TACE resistance" = progression (mRECIST PD or a new intrahepatic
+    lesion) after the N-th TACE session. Three adequate sessions, PD 40 days after the third:
+    resistant after 3 (and after 2) cycles, not after 4 (fewer sessions, imaged); at a cut-off
+    before the PD scan, not resistant (the scan after the third session is SD). The stored
+    N = 3 status is the same rule without a cut-off."""
+    from registry.endpoints import tace_resistance
+    from registry.models import Patient
+
+    patient = make_patient()
+    _scan(patient, dt.date(2022, 9, 1), baseline=True, lesions=(30, 20))
+    for day in (dt.date(2022, 9, 10), dt.date(2022, 10, 15), dt.date(2022, 11, 19)):
+        _tace(patient, day)
+    _scan(patient, dt.date(2022, 12, 10), lesions=(28, 20))  # SD
+    _scan(patient, dt.date(2022, 12, 29), lesions=(40, 25))  # 65 >= 1.2 x 48: PD
+    patients = Patient.objects.filter(pk=patient.pk)
+    late, early = dt.date(2024, 12, 31), dt.date(2022, 12, 20)
+
+    def status(cutoff, n):
+        return tace_resistance(patients, cutoff, n_cycles=n).loc[patient.pk, "status"]
+
+    assert status(late, 3) == "refractory"
+    assert (
+        tace_resistance(patients, late, n_cycles=3).loc[patient.pk, "day"]
+        == (dt.date(2022, 12, 29) - dt.date(1970, 1, 1)).days
+    )
+    assert status(late, 2) == "refractory"
+    assert status(late, 4) == "not_refractory"
+    assert status(early, 3) == "not_refractory"
+    patient.refresh_from_db()
+    stored = patient.tace_refractoriness["progression_after_n_cycles"]
+    assert (stored["status"], stored["date"]) == ("refractory", "2022-12-29")

@@ -226,3 +226,29 @@ def test_an_assessment_and_its_lesions_are_added_in_one_save(client_for, manager
 
     assessment = ImagingAssessment.objects.get(patient=patient)
     assert assessment.target_sum_mm == 30
+
+
+def test_a_third_lung_target_entered_in_one_save_is_refused_at_its_field(
+    client_for, manager, patient
+):
+    """RECIST 1.1 §3.3 (Eisenhauer 2009): at most 2 target lesions per organ. Three lung rows
+    typed in one save of the assessment page: the page answers at the third row's organ and
+    nothing is saved."""
+    client = client_for(manager)
+    assessment = ImagingAssessment.objects.create(
+        patient=patient,
+        assessment_date=dt.date(2023, 2, 25),
+        is_baseline=True,
+        modality="ct",
+        criteria="recist11",
+    )
+    data = page_data(client.get(change_url(assessment)))
+    for number in (1, 2, 3):
+        add_row(data, "measurements", lesion_number=str(number), organ="lung", diameter_mm="20")
+
+    response = client.post(change_url(assessment), data)
+
+    formsets = {f.formset.prefix: f.formset for f in response.context["inline_admin_formsets"]}
+    errors = formsets["measurements"].forms[2].errors
+    assert "at most 2 target lesions per organ" in errors["organ"][0]
+    assert not assessment.measurements.exists()
