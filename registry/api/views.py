@@ -228,7 +228,7 @@ class PatientViewSet(VersionedViewSet):
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
-    def endpoints(self, request, study_id=None):
+    def endpoints(self, request, study_id=None, format=None):
         """Best overall response, ORR/DCR, progression, OS and PFS at a data cut-off, and the
         TACE refractoriness statuses: the values the workspace, exports and analyses show."""
         patient = self.get_object()
