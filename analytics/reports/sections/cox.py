@@ -138,7 +138,7 @@ def fit_models(
     """Univariable models of the arm and every covariate, then the multivariable model."""
     all_terms = {TREATMENT: [TREATMENT], **terms}
     univariable = {
-        name: fit_cox(frame, duration, event, columns, terms={name: columns})
+        name: fit_cox(frame, duration, event, columns, terms={name: columns}, summaries=False)
         for name, columns in all_terms.items()
     }
     term_p = {name: _term_p(model, name) for name, model in univariable.items()}

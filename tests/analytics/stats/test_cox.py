@@ -330,3 +330,12 @@ def test_negative_time_is_refused_naming_the_column():
     df = pd.DataFrame({"t": [1.0, -2, 3, 4], "e": [1, 0, 1, 1], "x": [0, 1, 0, 1]})
     with pytest.raises(ValueError, match=r"column 't': value\(s\) -2.0 not allowed"):
         fit_cox(df, "t", "e", ["x"])
+
+
+def test_without_summaries_the_estimates_are_the_same_and_nothing_else_is_computed():
+    full = fit_cox(load_rossi(), "week", "arrest", ["fin", "age"])
+    lean = fit_cox(load_rossi(), "week", "arrest", ["fin", "age"], summaries=False)
+    pd.testing.assert_frame_equal(full.coefficients, lean.coefficients)
+    assert lean.lr_p == full.lr_p
+    assert lean.concordance is None
+    assert lean.ph_test.empty
