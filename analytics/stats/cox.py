@@ -105,6 +105,7 @@ def fit_cox(
     cluster_col: str | None = None,
     ph_transform: TimeTransform = "km",
     firth: bool = True,
+    summaries: bool = True,
 ) -> CoxResult:
     """Fit ``coxph(Surv(duration, event) ~ covariates [, cluster = cluster_col])``.
 
@@ -118,6 +119,8 @@ def fit_cox(
     boolean, e.g. R's 1 = censored / 2 = dead; negative or non-numeric times). Otherwise
     never raises for data problems: no events, too few events or a failed fit give
     ``estimable=False`` and a reason; a monotone likelihood gives the Firth fit (``firth``).
+    ``summaries=False`` skips the concordance and the PH test (None / empty), which a table of
+    univariable models does not print and which cost most of a fit at 100,000 rows.
     """
     for column in (duration, event, *covariates, *([cluster_col] if cluster_col else [])):
         if column not in df.columns:
@@ -176,7 +179,17 @@ def fit_cox(
             return failure(reason, separation)
         return _firth_result(data, duration, event, kept, term_of, separation, reason, failure)
     return _result(
-        data, duration, event, kept, term_of, fit, cluster_col, ph_transform, dropped, rows_dropped
+        data,
+        duration,
+        event,
+        kept,
+        term_of,
+        fit,
+        cluster_col,
+        ph_transform,
+        dropped,
+        rows_dropped,
+        summaries=summaries,
     )
 
 
@@ -220,6 +233,7 @@ def _result(
     ph_transform: TimeTransform,
     dropped: tuple[DroppedCovariate, ...],
     rows_dropped: int,
+    summaries: bool,
 ) -> CoxResult:
     z = stats.norm.ppf(0.975)
     hr = np.exp(fit.beta)
@@ -251,10 +265,14 @@ def _result(
         lr_statistic=float(lr_statistic),
         lr_df=len(kept),
         lr_p=float(stats.chi2.sf(lr_statistic, len(kept))),
-        concordance=harrell_concordance(data, duration, event, kept, fit.beta),
+        concordance=harrell_concordance(data, duration, event, kept, fit.beta)
+        if summaries
+        else None,
         robust=cluster_col is not None,
         cluster_col=cluster_col,
-        ph_test=cox_zph(data, duration, event, kept, fit.beta, terms=terms, transform=ph_transform),
+        ph_test=cox_zph(data, duration, event, kept, fit.beta, terms=terms, transform=ph_transform)
+        if summaries
+        else pd.DataFrame(columns=PH_COLUMNS),
         ph_transform=ph_transform,
     )
 

@@ -87,3 +87,25 @@ def test_the_run_form_offers_every_registered_covariate_with_its_coding():
     labels = dict(field.choices)
     assert set(labels) == set(COVARIATES)
     assert labels["child_pugh_b"] == "Child-Pugh B or C (vs A) — B or C = 1, A = 0"
+
+
+def test_the_propensity_model_uses_the_registry_design_of_a_categorical_covariate():
+    """Matching on ALBI grade uses its indicators against grade 1, labelled by level."""
+    from tests.analytics.reports.cohort import synthetic_cohort
+    from tests.analytics.reports.conftest import make_report
+    from tests.analytics.reports.helpers import table
+
+    cohort = synthetic_cohort()
+    tertile = pd.qcut(cohort["albi_score"], 3, labels=["1", "2", "3"]).astype(str)
+    report = make_report(
+        "custom",
+        cohort.assign(albi_grade=tertile),
+        sections=["matching"],
+        options={"matching_covariates": ["age", "albi_grade"]},
+    )
+    balance = table(report, "matching", "matching_balance").frame
+    assert balance["Covariate"].tolist() == [
+        "Age (years)",
+        "ALBI grade: 2 (vs 1)",
+        "ALBI grade: 3 (vs 1)",
+    ]

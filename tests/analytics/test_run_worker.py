@@ -37,7 +37,7 @@ def wait_for(run: AnalysisRun, worker, limit_seconds: float = 900) -> AnalysisRu
     deadline = time.monotonic() + limit_seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()
-        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        if run.finished:
             return run
         assert worker.poll() is None, "the worker process died"
         time.sleep(1)
@@ -62,7 +62,9 @@ def test_a_worker_computes_report_a_and_every_output_reads_back(
 
     run = wait_for(queue_run(investigator, cohort), celery_worker_process)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    # Sixty demo patients may not support every model; then the run lists what it skipped.
+    expected = RunStatus.SUCCEEDED_WITH_WARNINGS if run.warnings else RunStatus.SUCCEEDED
+    assert run.status == expected, run.error
     assert run.progress_pct == 100
     assert {"html", "pdf", "xlsx", "csv", "png", "svg", "dataset_csv", "dictionary", "sav", "dta"} <= set(run.outputs.values_list("kind", flat=True))  # fmt: skip
 

@@ -44,17 +44,21 @@ def test_the_run_page_follows_a_worker_run_to_its_downloads(
 
     # Before the worker is done the page shows a live status, not a finished one.
     first_status = page.inner_text("#status")
-    assert first_status in {"Queued", "Running", "Succeeded"}, first_status
-    if first_status != "Succeeded":
+    assert first_status in {"Queued", "Running", "Succeeded", "Succeeded with warnings"}
+    if not first_status.startswith("Succeeded"):
         assert page.locator("#progress").is_visible()
 
     # The page reloads itself when the run ends; nothing here clicks or navigates.
     page.wait_for_function(
-        "document.getElementById('status').textContent.trim() === 'Succeeded'",
+        "document.getElementById('status').textContent.trim().startsWith('Succeeded')",
         timeout=RUN_LIMIT_MS,
     )
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    # Thirty patients may not support every model: then the page lists what was skipped.
+    expected = RunStatus.SUCCEEDED_WITH_WARNINGS if run.warnings else RunStatus.SUCCEEDED
+    assert run.status == expected, run.error
+    if run.warnings:
+        assert page.locator("#warnings li").count() == len(run.warnings)
     assert page.locator("#progress").count() == 0
 
     # The finished page links the report; the PDF it serves is a PDF.

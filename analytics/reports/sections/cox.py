@@ -138,7 +138,7 @@ def fit_models(
     """Univariable models of the arm and every covariate, then the multivariable model."""
     all_terms = {TREATMENT: [TREATMENT], **terms}
     univariable = {
-        name: fit_cox(frame, duration, event, columns, terms={name: columns})
+        name: fit_cox(frame, duration, event, columns, terms={name: columns}, summaries=False)
         for name, columns in all_terms.items()
     }
     term_p = {name: _term_p(model, name) for name, model in univariable.items()}
@@ -230,12 +230,13 @@ def model_footnotes(ctx: ReportContext, models: _Models) -> list[str]:
         f"Multivariable model: n = {result.n}, events = {result.events}; "
         f"{result.rows_dropped} patient(s) with a missing value left out (complete cases, "
         "as R na.omit). Univariable models use every patient with the covariate.",
-        "Efron ties (R coxph default); Wald 95% CI and P.",
+        f"Efron ties (R coxph default); Wald 95% CI and P (except models marked {FIRTH_MARK}).",
         _selection_note(ctx, models),
     ]
     if result.lr_statistic is not None:
         notes.append(
-            f"Multivariable likelihood-ratio test χ² = {format_stat(result.lr_statistic)}, "
+            f"Multivariable {'penalised ' if result.firth else ''}likelihood-ratio test "
+            f"χ² = {format_stat(result.lr_statistic)}, "
             f"df = {result.lr_df}, {p_phrase(format_p(result.lr_p))}; "
             f"concordance = {format_stat(result.concordance)}."
         )
