@@ -5,7 +5,7 @@ cohort definition, assigns each patient to one of two arms with the (column-wise
 ``analytics.arms`` and derives the endpoints at the cohort's data cut-off with the pure
 derivations of ``registry.derivations.survival`` — evaluated column-wise with pandas/numpy
 for all patients at once (``analytics.columns``) and pinned to those one-patient functions by
-``tests/analytics/test_dataset_endpoints.py``. It issues the same seven queries for five
+``tests/analytics/test_dataset_endpoints.py``. It issues the same eight queries for five
 patients or a hundred thousand: every table is read once, filtered by a sub-query on the
 visible patients (never by a list of ids, which SQLite caps and which grows the SQL).
 
@@ -54,6 +54,7 @@ from analytics.columns import (
 )
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
+from registry.derivations.refractoriness import evaluate_refractoriness
 from registry.derivations.survival import DAYS_PER_MONTH
 from registry.models import (
     AdverseEvent,
@@ -67,8 +68,16 @@ from registry.models import (
     SystemicTherapy,
     TaceSession,
 )
+from registry.services import post_tace_assessments, tace_session_inputs
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
+# Read from the patient's stored derivation; the last rule set takes the run's number of cycles,
+# so the dataset evaluates it at analysis time (``_resistance_status``).
+STORED_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational")
+RESISTANCE_RULE_SET = "progression_after_n_cycles"
+RESISTANCE_COLUMN = f"refractory_{RESISTANCE_RULE_SET}"
+# Seed 000's "TACE resistance after 3 cycles"; a run passes its own N.
+DEFAULT_RESISTANCE_CYCLES = 3
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
 
 # Patient columns: ORM path -> dataset column. Decimals are cast to float in SQL so that the
@@ -164,11 +173,23 @@ class AnalysisDataset:
 
 
 def build_analysis_dataset(
-    *, user, cohort: CohortDefinition, control_arm: ArmDefinition, treatment_arm: ArmDefinition
+    *,
+    user,
+    cohort: CohortDefinition,
+    control_arm: ArmDefinition,
+    treatment_arm: ArmDefinition,
+    resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES,
 ) -> AnalysisDataset:
+    """The analysis dataset of ``cohort`` with the two arms; ``refractory_progression_after_
+    n_cycles`` is TACE resistance after ``resistance_cycles`` sessions, judged on what is dated
+    by the cut-off."""
     cutoff = cohort.cutoff_date
     patients = visible_patients(user)
     frame = _patient_frame(patients)
+    scans = _scans(patients)
+    frame[RESISTANCE_COLUMN] = _resistance_status(
+        patients, scans, frame["patient_id"], cutoff, resistance_cycles
+    )
     flow: list[dict] = [
         {"step": "Registered patients visible to the analysis", "n": len(frame), "excluded": {}}
     ]
@@ -198,7 +219,6 @@ def build_analysis_dataset(
     frame["tace_sessions"] = frame["patient_id"].map(tace).fillna(0).astype(int)
     exclusions: dict[str, dict[str, int]] = {}
     index_days = frame["index_day"].to_numpy(dtype=float)
-    scans = _scans(patients)
     frame, lines = _add_response(frame, scans, index_days, cutoff, exclusions)
     frame = _add_survival(frame, patients, scans, lines, index_days, cutoff, exclusions)
     frame = _add_adverse_events(frame, patients, index_days, cutoff)
@@ -275,7 +295,7 @@ def _of(model, patients: QuerySet[Patient]) -> QuerySet:
 
 def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
     annotations = {f"_{column}": Cast(path, FloatField()) for path, column in FLOAT_FIELDS.items()}
-    for rule_set in REFRACTORINESS_RULE_SETS:
+    for rule_set in STORED_RULE_SETS:
         annotations[f"_refractory_{rule_set}"] = KT(f"tace_refractoriness__{rule_set}__status")
     # As JSON text: almost every patient has "[]", which needs no decoding.
     annotations["_eligibility_flags"] = Cast("eligibility_flags", TextField())
@@ -289,7 +309,7 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
     columns = [
         *PATIENT_FIELDS.values(),
         *FLOAT_FIELDS.values(),
-        *(f"refractory_{rule_set}" for rule_set in REFRACTORINESS_RULE_SETS),
+        *(f"refractory_{rule_set}" for rule_set in STORED_RULE_SETS),
         "eligibility_flags",
         "index_day",
         "death_day",
@@ -390,6 +410,97 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
     return frame
 
 
+# --- TACE resistance after N cycles -----------------------------------------------------------
+
+
+class _Row:
+    """A fetched row with attribute access, as ``registry.services``' input readers expect."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+
+def _resistance_status(
+    patients: QuerySet[Patient],
+    scans: pd.DataFrame,
+    patient_ids: pd.Series,
+    cutoff: dt.date,
+    n_cycles: int,
+) -> pd.Series:
+    """Seed 000's TACE resistance after ``n_cycles`` sessions, per patient, at the cut-off.
+
+    The registry stores this rule set for N = 3 only; a run may ask for another N, so it is
+    evaluated here, with the run's N, by the registry's one derivation
+    (``registry.derivations.refractoriness``, rule set "progression_after_n_cycles") on the
+    inputs read exactly as for the stored value (``registry.services.tace_session_inputs`` and
+    ``post_tace_assessments``). Sessions and scans after the cut-off are not seen, like every
+    other endpoint of the dataset. A patient without any TACE session has no status (None), as
+    in the stored derivation.
+    """
+    sessions = _fetch(
+        _of(TaceSession, patients)
+        .filter(start_date__lte=cutoff)
+        .annotate(_day=EpochDays("start_date"))
+        .values_list("patient_id", "pk", "_day", "technically_adequate")
+        .order_by(),
+        ["patient_id", "pk", "day", "technically_adequate"],
+    )
+    follow_ups = scans[(scans["day"] <= _day(cutoff)) & ~scans["is_baseline"]].sort_values(
+        ["patient_id", "day", "pk"], kind="stable"
+    )
+    by_patient_scans = dict(iter(follow_ups.groupby("patient_id", sort=False)))
+    status: dict[int, str | None] = {}
+    for pid, rows in sessions.groupby("patient_id", sort=False):
+        session_inputs = tace_session_inputs(
+            _Row(
+                start_date=_date(day),
+                technically_adequate=None if pd.isna(adequate) else bool(adequate),
+                pk=pk,
+            )
+            for pk, day, adequate in zip(
+                rows["pk"], rows["day"], rows["technically_adequate"], strict=True
+            )
+        )
+        patient_scans = by_patient_scans.get(pid)
+        assessments = post_tace_assessments(
+            []
+            if patient_scans is None
+            else (
+                _Row(
+                    assessment_date=_date(row.day),
+                    is_baseline=False,
+                    response=row.response,
+                    target_sum_mm=_number(row.target_sum_mm),
+                    treated_viable_fraction_pct=_number(row.treated_viable_fraction_pct),
+                    new_lesion=bool(row.new_lesion),
+                    new_lesion_site=row.new_lesion_site or "",
+                    intrahepatic_lesion_count=None
+                    if pd.isna(row.intrahepatic_lesion_count)
+                    else int(row.intrahepatic_lesion_count),
+                    new_vascular_invasion=bool(row.new_vascular_invasion),
+                )
+                for row in patient_scans.itertuples(index=False)
+            )
+        )
+        status[pid] = evaluate_refractoriness(
+            RESISTANCE_RULE_SET, sessions=session_inputs, assessments=assessments, n_cycles=n_cycles
+        ).status
+    return pd.Series(
+        [status.get(pid) for pid in patient_ids], index=patient_ids.index, dtype=object
+    )
+
+
+def _date(day: float) -> dt.date:
+    return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL)
+
+
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
 # --- arms ------------------------------------------------------------------------------------
 
 
@@ -417,14 +528,45 @@ def assign_arms(
 # --- response, survival, adverse events ------------------------------------------------------
 
 
+SCAN_COLUMNS = [
+    "patient_id",
+    "pk",
+    "day",
+    "is_baseline",
+    "response",
+    # What TACE resistance reads besides the response (``_resistance_status``).
+    "target_sum_mm",
+    "treated_viable_fraction_pct",
+    "new_lesion",
+    "new_lesion_site",
+    "intrahepatic_lesion_count",
+    "new_vascular_invasion",
+]
+
+
 def _scans(patients) -> pd.DataFrame:
     rows = (
         _of(ImagingAssessment, patients)
-        .annotate(_day=EpochDays("assessment_date"))
-        .values_list("patient_id", "_day", "is_baseline", "response")
+        .annotate(
+            _day=EpochDays("assessment_date"),
+            _viable=Cast("treated_viable_fraction_pct", FloatField()),
+        )
+        .values_list(
+            "patient_id",
+            "pk",
+            "_day",
+            "is_baseline",
+            "response",
+            "target_sum_mm",
+            "_viable",
+            "new_lesion",
+            "new_lesion_site",
+            "intrahepatic_lesion_count",
+            "new_vascular_invasion",
+        )
         .order_by()
     )
-    scans = _fetch(rows, ["patient_id", "day", "is_baseline", "response"])
+    scans = _fetch(rows, SCAN_COLUMNS)
     scans["day"] = pd.to_numeric(scans["day"], errors="coerce").astype(float)
     scans["is_baseline"] = scans["is_baseline"].astype(bool)
     return scans

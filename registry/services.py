@@ -481,11 +481,50 @@ def _scan_values(assessment: ImagingAssessment) -> tuple:
     return tuple(getattr(assessment, name) for name in SCAN_DERIVED)
 
 
-def _refractoriness(patient: Patient, labs, imaging) -> dict:
-    sessions = [
+def tace_session_inputs(sessions: Iterable) -> list[TaceSessionInput]:
+    """The TACE sessions a refractoriness rule set reads, in date order (ties by id).
+
+    ``sessions`` are ``TaceSession`` rows or anything with ``start_date``,
+    ``technically_adequate`` and ``pk``: the analysis dataset hands over fetched values, so the
+    stored derivation and the analysis-time one (resistance after a run's N cycles) read the
+    rows the same way.
+    """
+    return [
         TaceSessionInput(session_date=s.start_date, technically_adequate=s.technically_adequate)
-        for s in sorted(patient.rows_tace_sessions, key=lambda s: (s.start_date, s.pk))
+        for s in sorted(sessions, key=lambda s: (s.start_date, s.pk))
     ]
+
+
+def post_tace_assessments(imaging: Iterable) -> list[PostTaceAssessment]:
+    """The follow-up scans (baselines left out) as a refractoriness rule set reads them.
+
+    ``imaging`` are ``ImagingAssessment`` rows or anything with the same attribute names; see
+    ``tace_session_inputs``.
+    """
+    return [
+        PostTaceAssessment(
+            assessment_date=a.assessment_date,
+            response=a.response or None,
+            target_sum_mm=a.target_sum_mm,
+            treated_viable_fraction_pct=(
+                None
+                if a.treated_viable_fraction_pct is None
+                else float(a.treated_viable_fraction_pct)
+            ),
+            new_intrahepatic_lesion=bool(a.new_lesion)
+            and a.new_lesion_site in ("intrahepatic", "both", ""),
+            intrahepatic_lesion_count=a.intrahepatic_lesion_count,
+            new_vascular_invasion=bool(a.new_vascular_invasion),
+            new_extrahepatic_spread=bool(a.new_lesion)
+            and a.new_lesion_site in ("extrahepatic", "both"),
+        )
+        for a in imaging
+        if not a.is_baseline
+    ]
+
+
+def _refractoriness(patient: Patient, labs, imaging) -> dict:
+    sessions = tace_session_inputs(patient.rows_tace_sessions)
     if not sessions:
         return {}
     # Progression after TACE is judged against the baseline of the TACE series.
@@ -497,25 +536,7 @@ def _refractoriness(patient: Patient, labs, imaging) -> dict:
         ),
         None,
     )
-    assessments = [
-        PostTaceAssessment(
-            assessment_date=a.assessment_date,
-            response=a.response or None,
-            target_sum_mm=a.target_sum_mm,
-            treated_viable_fraction_pct=(
-                None
-                if a.treated_viable_fraction_pct is None
-                else float(a.treated_viable_fraction_pct)
-            ),
-            new_intrahepatic_lesion=a.new_lesion
-            and a.new_lesion_site in ("intrahepatic", "both", ""),
-            intrahepatic_lesion_count=a.intrahepatic_lesion_count,
-            new_vascular_invasion=a.new_vascular_invasion,
-            new_extrahepatic_spread=a.new_lesion and a.new_lesion_site in ("extrahepatic", "both"),
-        )
-        for a in imaging
-        if not a.is_baseline
-    ]
+    assessments = post_tace_assessments(imaging)
     markers = [
         MarkerValue(sample_date=lab.sample_date, afp_ng_ml=float(lab.afp_ng_ml))
         for lab in labs

@@ -66,8 +66,10 @@ METHODS: dict[str, str] = {
     "covariates; 1:1 greedy nearest-neighbour matching on the logit of the score without "
     "replacement, {caliper}; balance by standardized mean differences before and after "
     "matching.",
-    "resistance": "TACE resistance rate per arm (progression after the N-th TACE cycle, "
-    "rule set 'progression_after_n_cycles') compared with Pearson χ² without continuity "
+    "resistance": "TACE resistance after N = {cycles} TACE cycles: progression on imaging "
+    "(mRECIST PD or a new intrahepatic lesion) after TACE session {cycles}, evaluated at "
+    "analysis time with this N by the registry's rule set 'progression_after_n_cycles' on data "
+    "dated by the cut-off; rates per arm compared with Pearson χ² without continuity "
     "correction.",
     "matched_outcomes": "Outcomes are compared in the matched cohort; the Cox model of the arm "
     "uses a robust (sandwich) variance clustered on the matched pair.",
@@ -194,7 +196,11 @@ def methods_text(keys: Sequence[str], ctx: ReportContext) -> list[str]:
         "resistance",
     ):
         if key in seen:
-            text.append(METHODS[key].format(caliper=_caliper_text(ctx)))
+            text.append(
+                METHODS[key].format(
+                    caliper=_caliper_text(ctx), cycles=ctx.options.resistance_cycles
+                )
+            )
     if ctx.use_matched_cohort and seen & MATCHED_OUTCOME_SECTIONS:
         text.append(METHODS["matched_outcomes"])
     if "cox" in seen:
