@@ -22,7 +22,10 @@ line dated by the cut-off.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import types
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -413,11 +416,8 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
 # --- TACE resistance after N cycles -----------------------------------------------------------
 
 
-class _Row:
-    """A fetched row with attribute access, as ``registry.services``' input readers expect."""
-
-    def __init__(self, **values) -> None:
-        self.__dict__.update(values)
+# A fetched row with attribute access, as ``registry.services``' input readers expect.
+_Row = types.SimpleNamespace
 
 
 def _resistance_status(
@@ -445,57 +445,79 @@ def _resistance_status(
         .order_by(),
         ["patient_id", "pk", "day", "technically_adequate"],
     )
-    follow_ups = scans[(scans["day"] <= _day(cutoff)) & ~scans["is_baseline"]].sort_values(
-        ["patient_id", "day", "pk"], kind="stable"
-    )
-    by_patient_scans = dict(iter(follow_ups.groupby("patient_id", sort=False)))
-    status: dict[int, str | None] = {}
-    for pid, rows in sessions.groupby("patient_id", sort=False):
-        session_inputs = tace_session_inputs(
+    follow_ups = scans[(scans["day"] <= _day(cutoff)) & ~scans["is_baseline"]]
+    # Plain values grouped by patient: a pandas group per patient costs too much at 100,000.
+    scans_of: dict[int, list[_Row]] = defaultdict(list)
+    for pid, pk, day, response, total, viable, new, site, count, vascular in zip(
+        *(_values(follow_ups[c]) for c in RESISTANCE_SCAN_COLUMNS), strict=True
+    ):
+        scans_of[pid].append(
+            _Row(
+                pk=pk,
+                assessment_date=_date(day),
+                is_baseline=False,
+                response=response,
+                target_sum_mm=None if total is None else float(total),
+                treated_viable_fraction_pct=None if viable is None else float(viable),
+                new_lesion=bool(new),
+                new_lesion_site=site or "",
+                intrahepatic_lesion_count=None if count is None else int(count),
+                new_vascular_invasion=bool(vascular),
+            )
+        )
+    sessions_of: dict[int, list[_Row]] = defaultdict(list)
+    for pid, pk, day, adequate in zip(
+        *(_values(sessions[c]) for c in ("patient_id", "pk", "day", "technically_adequate")),
+        strict=True,
+    ):
+        sessions_of[pid].append(
             _Row(
                 start_date=_date(day),
-                technically_adequate=None if pd.isna(adequate) else bool(adequate),
+                technically_adequate=None if adequate is None else bool(adequate),
                 pk=pk,
             )
-            for pk, day, adequate in zip(
-                rows["pk"], rows["day"], rows["technically_adequate"], strict=True
-            )
         )
-        patient_scans = by_patient_scans.get(pid)
-        assessments = post_tace_assessments(
-            []
-            if patient_scans is None
-            else (
-                _Row(
-                    assessment_date=_date(row.day),
-                    is_baseline=False,
-                    response=row.response,
-                    target_sum_mm=_number(row.target_sum_mm),
-                    treated_viable_fraction_pct=_number(row.treated_viable_fraction_pct),
-                    new_lesion=bool(row.new_lesion),
-                    new_lesion_site=row.new_lesion_site or "",
-                    intrahepatic_lesion_count=None
-                    if pd.isna(row.intrahepatic_lesion_count)
-                    else int(row.intrahepatic_lesion_count),
-                    new_vascular_invasion=bool(row.new_vascular_invasion),
-                )
-                for row in patient_scans.itertuples(index=False)
-            )
-        )
-        status[pid] = evaluate_refractoriness(
-            RESISTANCE_RULE_SET, sessions=session_inputs, assessments=assessments, n_cycles=n_cycles
+    status = {
+        pid: evaluate_refractoriness(
+            RESISTANCE_RULE_SET,
+            sessions=tace_session_inputs(rows),
+            # In the order the registry reads a patient's scans: by date, ties by id.
+            assessments=post_tace_assessments(sorted(scans_of.get(pid, []), key=_scan_order)),
+            n_cycles=n_cycles,
         ).status
+        for pid, rows in sessions_of.items()
+    }
     return pd.Series(
         [status.get(pid) for pid in patient_ids], index=patient_ids.index, dtype=object
     )
 
 
+RESISTANCE_SCAN_COLUMNS = (
+    "patient_id",
+    "pk",
+    "day",
+    "response",
+    "target_sum_mm",
+    "treated_viable_fraction_pct",
+    "new_lesion",
+    "new_lesion_site",
+    "intrahepatic_lesion_count",
+    "new_vascular_invasion",
+)
+
+
+def _scan_order(row: _Row) -> tuple:
+    return (row.assessment_date, row.pk)
+
+
+def _values(column: pd.Series) -> list:
+    """The column as Python values, missing ones (None, NaN) as None."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+@functools.cache
 def _date(day: float) -> dt.date:
     return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL)
-
-
-def _number(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
