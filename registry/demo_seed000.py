@@ -49,7 +49,7 @@ MONTH = 30.4375
 # Days after the first TACE: three scheduled sessions 6 weeks apart, then TACE on demand.
 SESSION_DAYS = (0, 42, 84, 168, 252, 336)
 SCAN_AFTER_SESSION_DAYS = 35
-FOLLOW_UP_SCAN_DAYS = 63
+FOLLOW_UP_SCAN_DAYS = 91  # every 3 months, the usual interval of mRECIST follow-up after TACE
 BASELINE_LESIONS_MM = (40.0, 30.0)
 RESPONDING_LESIONS_MM = (28.0, 20.0)  # sum 48: PR against 70, and the nadir
 PROGRESSING_LESIONS_MM = (40.0, 30.0)  # sum 70 ≥ 1.2 × 48: PD

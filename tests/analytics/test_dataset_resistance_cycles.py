@@ -3,7 +3,7 @@
 Rule (CRF.md §6, seed 000): "TACE resistance" is progression after N TACE cycles — an imaging
 assessment dated after the N-th session showing mRECIST PD or a new intrahepatic lesion. The
 patients are entered through the services (``registry.demo_seed000.enrol_tace_course``:
-sessions on days 0, 42, 84; a scan 35 days after each session, then every 63 days; PD only on
+sessions on days 0, 42, 84; a scan 35 days after each session, then every 91 days; PD only on
 ``pd_day``), so by hand:
 
 - "after 3": 3 sessions, PD on day 119 (> day 84) — resistant for N = 2 and N = 3.
@@ -12,7 +12,7 @@ sessions on days 0, 42, 84; a scan 35 days after each session, then every 63 day
 - "between": 3 sessions, PD on day 77 (after session 2, before session 3 on day 84), later scans
   PR — resistant for N = 2 only.
 - "none": 3 sessions, no PD — resistant for neither.
-- "one session": 1 session, scans on days 35 and 98 (PR) — not resistant for N = 2 or 3.
+- "one session": 1 session, a scan on day 35 (PR) — not resistant for N = 2 or 3.
 """
 
 from __future__ import annotations

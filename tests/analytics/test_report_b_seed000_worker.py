@@ -17,7 +17,7 @@ the matching order (MatchIt's "largest" or the data order) and with any caliper.
 be separated by the model, so the logistic fit converges.
 
 Courses (``registry.demo_seed000``: sessions on days 0, 42, 84; a scan 35 days after each,
-then every 63 days; PR scans except the PD scan):
+then every 91 days; PR scans except the PD scan):
 - "after 3": 3 sessions, PD on day 119 (after session 3) — resistant for N = 3 and N = 2.
 - "2 sessions": 2 sessions, PD on day 77 (after session 2), no further TACE — resistant for
   N = 2; for N = 3 "fewer than 3 TACE sessions", i.e. not resistant (and assessable).
