@@ -45,7 +45,7 @@ from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
-from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows
+from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows, tace_resistance
 from registry.frames import EpochDays
 from registry.frames import fetch_frame as _fetch
 from registry.frames import rows_of as _of
@@ -60,6 +60,10 @@ from registry.models import (
 )
 
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
+# Seed 000's "TACE resistance after N cycles": the registry stores it for N = 3 with all data; a
+# run evaluates it with its own N at its cut-off (``build_analysis_dataset``).
+RESISTANCE_COLUMN = "refractory_progression_after_n_cycles"
+DEFAULT_RESISTANCE_CYCLES = 3
 
 # Patient columns: ORM path -> dataset column. Decimals are cast to float in SQL so that the
 # rows arrive as plain Python numbers (no Decimal per cell).
@@ -155,11 +159,27 @@ class AnalysisDataset:
 
 
 def build_analysis_dataset(
-    *, user, cohort: CohortDefinition, control_arm: ArmDefinition, treatment_arm: ArmDefinition
+    *,
+    user,
+    cohort: CohortDefinition,
+    control_arm: ArmDefinition,
+    treatment_arm: ArmDefinition,
+    resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES,
 ) -> AnalysisDataset:
+    """The analysis dataset of ``cohort`` with the two arms.
+
+    ``refractory_progression_after_n_cycles`` is TACE resistance after ``resistance_cycles``
+    sessions, evaluated here with the run's N on what is dated by the cut-off, by the registry's
+    one rule (``registry.endpoints.tace_resistance`` → ``registry.derivations.refractoriness.
+    resistance_after_n_cycles``), not read from the N = 3 the registry stores.
+    """
     cutoff = cohort.cutoff_date
     patients = visible_patients(user)
     frame = _patient_frame(patients)
+    resistance = tace_resistance(patients, cutoff, n_cycles=resistance_cycles)["status"]
+    frame[RESISTANCE_COLUMN] = (
+        frame["patient_id"].map(resistance).astype(object).where(lambda s: s.notna(), None)
+    )
     flow: list[dict] = [
         {"step": "Registered patients visible to the analysis", "n": len(frame), "excluded": {}}
     ]

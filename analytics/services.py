@@ -566,6 +566,9 @@ def _execute(run: AnalysisRun) -> str:
         cohort=run.cohort,
         control_arm=run.control_arm,
         treatment_arm=run.treatment_arm,
+        # Resistance after N cycles is evaluated with the run's N, not read from the N = 3
+        # the registry stores.
+        resistance_cycles=int(run.parameters.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES)),
     )
     if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
         raise RuntimeError("the analysis dataset must not contain site patient references")

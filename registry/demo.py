@@ -34,6 +34,8 @@ from registry.models import (
 
 CUTOFF = dt.date(2024, 12, 31)
 MONTH = 30.4375
+CHILD_PUGH_B_SHARE = 0.2
+SOFT_FLAG_SHARE = 0.08
 
 
 def generate_patients(
@@ -45,14 +47,16 @@ def generate_patients(
     for _ in range(count):
         with services.patient_refresh_deferred():
             patient = _one_patient(
-                site=site, rng=rng, user=user, terms=terms, hazard_ratio=hazard_ratio
+                site=site, rng=rng, user=user, terms=terms, hazard_ratio=hazard_ratio, seed=seed
             )
         patient.refresh_from_db()
         patients.append(patient)
     return patients
 
 
-def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) -> Patient:
+def _one_patient(
+    *, site, rng: random.Random, user, terms, hazard_ratio: float, seed: int
+) -> Patient:
     combined = rng.random() < 0.55
     index_date = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(0, 900))
     first_tace = index_date - dt.timedelta(days=rng.randrange(150, 260))
@@ -83,7 +87,15 @@ def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) 
         index_date=index_date,
         ecog_ps=0 if rng.random() < 0.7 else 1,
     )
-    _labs(patient, rng, first_tace, index_date, user)
+    # Choices drawn from a stream of their own, so the main stream (and every other value of
+    # the demo) stays what it was: about 1 in 5 Child-Pugh B at baseline, as in seed 002
+    # (18 of 95), and a few values outside the soft ranges, which raise data-quality flags.
+    extra = random.Random(f"{patient.study_id}-extra-{seed}")
+    child_pugh_b = extra.random() < CHILD_PUGH_B_SHARE
+    soft_flag = extra.random() < SOFT_FLAG_SHARE
+    _labs(patient, rng, first_tace, index_date, user, child_pugh_b=child_pugh_b, extra=extra)
+    if soft_flag:
+        _soft_flag(patient, extra, user)
     number = 1 if rng.random() < 0.08 else rng.randrange(2, 6)
     diameter = round(min(max(rng.lognormvariate(math.log(5.5), 0.5), 1.0), 18.0), 1)
     services.crf_record_save(
@@ -112,30 +124,70 @@ def _one_patient(*, site, rng: random.Random, user, terms, hazard_ratio: float) 
     return patient
 
 
-def _labs(patient, rng, first_tace, index_date, user) -> None:
-    for day in (
-        first_tace - dt.timedelta(days=3),
-        index_date - dt.timedelta(days=rng.randrange(1, 7)),
+def _labs(patient, rng, first_tace, index_date, user, *, child_pugh_b: bool, extra) -> None:
+    """Two panels; the second is the baseline. A Child-Pugh B baseline has albumin 28-35 g/L
+    and mild ascites (2 + 2 points): 7 points with bilirubin < 34.2 µmol/L, as seed 002's B
+    patients (eligible); a higher bilirubin makes 8, flagged as outside the eligibility."""
+    for number, day in enumerate(
+        (
+            first_tace - dt.timedelta(days=3),
+            index_date - dt.timedelta(days=rng.randrange(1, 7)),
+        )
     ):
         albumin = round(min(max(rng.gauss(41.5, 5.5), 22), 55), 1)
         bilirubin = round(min(max(rng.lognormvariate(math.log(17), 0.4), 4), 80), 1)
+        # Drawn in the order the values always were, so the main stream is unchanged.
+        values = {
+            "inr": round(rng.uniform(0.9, 1.5), 2),
+            "platelets_10e9_l": rng.randrange(60, 300),
+            "alt_u_l": rng.randrange(12, 90),
+            "ast_u_l": rng.randrange(15, 110),
+            "creatinine_umol_l": rng.randrange(50, 110),
+            "afp_ng_ml": round(10 ** rng.uniform(0.5, 4.2), 1),
+        }
+        ascites = "mild" if rng.random() < 0.15 else "none"
+        if number == 1:
+            if child_pugh_b:
+                albumin, ascites = round(extra.uniform(29, 34.5), 1), "mild"
+            elif albumin <= 35 or ascites != "none":
+                # Class A: at most one point above the minimum.
+                albumin, ascites = max(albumin, 36.0), "none"
         services.crf_record_save(
             record=LabPanel(
                 patient=patient,
                 sample_date=day,
                 albumin_g_l=albumin,
                 total_bilirubin_umol_l=bilirubin,
-                inr=round(rng.uniform(0.9, 1.5), 2),
-                platelets_10e9_l=rng.randrange(60, 300),
-                alt_u_l=rng.randrange(12, 90),
-                ast_u_l=rng.randrange(15, 110),
-                creatinine_umol_l=rng.randrange(50, 110),
-                afp_ng_ml=round(10 ** rng.uniform(0.5, 4.2), 1),
-                ascites="mild" if rng.random() < 0.15 else "none",
+                ascites=ascites,
                 encephalopathy="none",
+                **values,
             ),
             user=user,
         )
+
+
+def _soft_flag(patient, extra, user) -> None:
+    """A follow-up lab panel with a value outside its soft range: accepted, and flagged."""
+    baseline = patient.lab_panels.order_by("-sample_date").first()
+    field, value = extra.choice(
+        [("ast_u_l", 540), ("alt_u_l", 620), ("platelets_10e9_l", 26), ("inr", 3.2)]
+    )
+    panel = LabPanel(
+        patient=patient,
+        # After the index date: a follow-up panel, never the baseline the scores come from.
+        sample_date=patient.index_date + dt.timedelta(days=14),
+        albumin_g_l=baseline.albumin_g_l,
+        total_bilirubin_umol_l=baseline.total_bilirubin_umol_l,
+        inr=baseline.inr,
+        platelets_10e9_l=baseline.platelets_10e9_l,
+        alt_u_l=baseline.alt_u_l,
+        ast_u_l=baseline.ast_u_l,
+        creatinine_umol_l=baseline.creatinine_umol_l,
+        ascites=baseline.ascites,
+        encephalopathy=baseline.encephalopathy,
+    )
+    setattr(panel, field, value)
+    services.crf_record_save(record=panel, user=user)
 
 
 def _tace_history(patient, rng, first_tace, index_date, user) -> None:

@@ -78,8 +78,10 @@ METHODS: dict[str, str] = {
     "method, and balance before and after matching its summary(): means, standardized mean "
     "differences, variance ratios and empirical-CDF mean and maximum differences, after "
     "matching with MatchIt's matching weights.",
-    "resistance": "TACE resistance (progression after {cycles} TACE cycles, rule set "
-    "'progression_after_n_cycles') was compared with Pearson's χ² test without continuity "
+    "resistance": "TACE resistance after N = {cycles} TACE cycles (progression on imaging, "
+    "mRECIST PD or a new intrahepatic lesion, after TACE session {cycles}) was evaluated at "
+    "analysis time with this N by the registry's rule set 'progression_after_n_cycles' on data "
+    "dated by the cut-off, and rates per arm were compared with Pearson's χ² test without "
     "correction.",
     "matched_outcomes": "Outcomes were compared in the matched cohort; the Cox model of the "
     "arm uses a robust (sandwich) variance clustered on the matched pair.",

@@ -84,7 +84,10 @@ COLUMNS: dict[str, ColumnInfo] = {
         "TACE refractoriness, seed 002 operational rule set", "string", coding=REFRACTORY
     ),
     "refractory_progression_after_n_cycles": ColumnInfo(
-        "TACE resistance: progression after N TACE cycles (seed 000)", "string", coding=REFRACTORY
+        "TACE resistance: progression after N TACE cycles, N = the run's 'TACE resistance "
+        "assessed after (cycles)' (seed 000: 3), at the data cut-off",
+        "string",
+        coding=REFRACTORY,
     ),
     "os_months": ColumnInfo("Overall survival time", "float", "months"),
     "os_event": ColumnInfo("Overall survival event", "integer", coding="1 = death, 0 = censored"),

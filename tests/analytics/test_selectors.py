@@ -99,10 +99,10 @@ def test_it_uses_a_constant_number_of_queries(admin, size, django_assert_max_num
             user=admin, cohort=cohort, control_arm=control, treatment_arm=treatment
         )
     assert len(dataset.frame) == size - size // 3
-    # cohort sites, patients, treatments (one UNION), scans, follow-up contacts,
-    # progression events, adverse events.
-    assert len(queries) == 7
-    with django_assert_max_num_queries(7):
+    # cohort sites, patients, treatments (one UNION), scans, TACE sessions (resistance after
+    # the run's N cycles), follow-up contacts, progression events, adverse events.
+    assert len(queries) == 8
+    with django_assert_max_num_queries(8):
         build_analysis_dataset(
             user=admin, cohort=cohort, control_arm=control, treatment_arm=treatment
         )

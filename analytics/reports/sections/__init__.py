@@ -10,7 +10,15 @@ from collections.abc import Callable
 
 from analytics.reports.context import ReportContext
 from analytics.reports.model import Section
-from analytics.reports.sections import baseline, cox, flow, matching, response, survival
+from analytics.reports.sections import (
+    baseline,
+    cox,
+    flow,
+    matching,
+    resistance,
+    response,
+    survival,
+)
 
 SectionBuilder = Callable[[ReportContext], Section]
 
@@ -20,7 +28,7 @@ BUILDERS: dict[str, tuple[str, SectionBuilder]] = {
     flow.KEY: (flow.TITLE, flow.build),
     baseline.KEY: (baseline.TITLE, baseline.build),
     matching.MATCHING_KEY: (matching.MATCHING_TITLE, matching.build_matching),
-    matching.RESISTANCE_KEY: ("TACE resistance", matching.build_resistance),
+    resistance.KEY: (resistance.TITLE, resistance.build),
     survival.KEY: (survival.TITLE, survival.build),
     cox.KEY: (cox.TITLE, cox.build),
     response.RESPONSE_KEY: (response.RESPONSE_TITLE, response.build_response),

@@ -1,5 +1,5 @@
-"""Report B: propensity-score matching with its balance tables and love plot (seed 000), and
-the TACE resistance rate after N cycles compared between arms.
+"""Report B: propensity-score matching with its balance tables and love plot (seed 000). The
+TACE resistance rate after N cycles in the matched cohort is ``sections.resistance``.
 
 The match itself is ``analytics.stats.matching.propensity_match`` (R MatchIt's nearest-neighbour
 method on the logit of the propensity score, with the run's order, ratio, replacement, caliper,
@@ -15,15 +15,11 @@ from analytics.reports.context import ReportContext
 from analytics.reports.figures import BALANCE_THRESHOLD, love_figure
 from analytics.reports.model import Section, Table
 from analytics.reports.sections.common import covariate_label, unavailable
-from analytics.stats.formatting import format_count_pct, format_p, format_stat
+from analytics.stats.formatting import format_stat
 from analytics.stats.matching import DISTANCE, MatchResult
-from analytics.stats.resistance import compare_resistance
 
 MATCHING_KEY = "matching"
 MATCHING_TITLE = "Propensity-score matching"
-RESISTANCE_KEY = "resistance"
-RESISTANCE_COLUMN = "refractory_progression_after_n_cycles"
-RESISTANT, NOT_RESISTANT = "refractory", "not_refractory"
 DENOMINATOR_WORDS = {
     "treated": "the treated arm's SD before matching (R MatchIt, ATT)",
     "pooled": "the pooled SD √((s₁² + s₀²)/2) before matching",
@@ -172,64 +168,3 @@ def distribution_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
         frame[f"eCDF mean, {when}"] = b[f"ecdf_mean_{when}"].map(format_stat).tolist()
         frame[f"eCDF max, {when}"] = b[f"ecdf_max_{when}"].map(format_stat).tolist()
     return pd.DataFrame(frame)
-
-
-def resistance_title(ctx: ReportContext) -> str:
-    return f"TACE resistance after {ctx.options.resistance_cycles} cycles"
-
-
-def build_resistance(ctx: ReportContext) -> Section:
-    title = resistance_title(ctx)
-    if RESISTANCE_COLUMN not in ctx.frame.columns:
-        return unavailable(
-            RESISTANCE_KEY, title, f"the dataset has no '{RESISTANCE_COLUMN}' column"
-        )
-    data, reason = ctx.outcome_frame()
-    if data is None:
-        return unavailable(RESISTANCE_KEY, title, f"resistance cannot be compared: {reason}")
-    status = data[RESISTANCE_COLUMN].map({RESISTANT: True, NOT_RESISTANT: False})
-    data = data.assign(_resistant=status.astype(object).where(status.notna(), None))
-    assessed = data[data["_resistant"].notna()]
-    empty = [arm for arm, n in ctx.arm_sizes(assessed).items() if n == 0]
-    if empty:
-        return unavailable(
-            RESISTANCE_KEY, title, f"no patient of '{empty[0]}' has an assessable resistance status"
-        )
-    comparison = compare_resistance(data, "_resistant", "arm", group_order=list(ctx.arms))
-    rate = comparison.rate
-    row: dict[str, object] = {"": "TACE resistance"}
-    row.update(
-        {
-            ctx.arm_header(a, assessed): format_count_pct(rate.events[a], rate.totals[a])
-            for a in ctx.arms
-        }
-    )
-    row.update(
-        {
-            "χ²": format_stat(rate.chi_square.statistic),
-            "P": format_p(rate.chi_square.p_value),
-            "Fisher's exact P": format_p(rate.chi_square.fisher_p)
-            if rate.chi_square.fisher_p is not None
-            else "",
-        }
-    )
-    not_assessed = {"": "Not assessable (left out)"}
-    not_assessed.update(
-        {ctx.arm_header(a, assessed): str(comparison.not_assessed[a]) for a in ctx.arms}
-    )
-    frame = pd.DataFrame([row, not_assessed]).fillna("")
-    notes = [
-        f"Resistant: progression (mRECIST PD or a new intrahepatic lesion) after TACE session "
-        f"{ctx.options.resistance_cycles}, as derived by the registry's "
-        "'progression_after_n_cycles' rule set; indeterminate or missing status is left out.",
-    ]
-    if ctx.use_matched_cohort:
-        notes.append("Compared in the propensity-matched cohort.")
-    if not rate.chi_square.estimable:
-        notes.append(f"χ² not estimable ({rate.chi_square.reason}).")
-    footnotes = [
-        "n (%) of patients with an assessable status; Pearson χ² without continuity correction."
-    ]
-    return Section(
-        RESISTANCE_KEY, title, tables=[Table("resistance", title, frame, footnotes)], notes=notes
-    )

@@ -67,7 +67,7 @@ def test_resistance_counts_refractory_patients_of_the_matched_cohort(report_b, c
     status = matched["refractory_progression_after_n_cycles"]
     assessed = matched[status.isin(["refractory", "not_refractory"])]
     resistance = table(report_b, "resistance", "resistance")
-    line = row(resistance, "", "TACE resistance")
+    line = row(resistance, "", "Resistant after 3 cycles")
     for arm in (CONTROL, TREATMENT):
         n = int(
             (
