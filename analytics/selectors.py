@@ -45,7 +45,13 @@ from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
-from registry.endpoints import REFRACTORINESS_RULE_SETS, endpoint_rows, tace_resistance
+from registry.endpoints import (
+    DEFAULT_RESISTANCE_CYCLES,
+    REFRACTORINESS_RULE_SETS,
+    RESISTANCE_COLUMN,
+    endpoint_rows,
+    tace_resistance,
+)
 from registry.frames import EpochDays
 from registry.frames import fetch_frame as _fetch
 from registry.frames import rows_of as _of
@@ -60,10 +66,6 @@ from registry.models import (
 )
 
 IDENTIFYING_COLUMNS = frozenset({"site_patient_ref"})
-# Seed 000's "TACE resistance after N cycles": the registry stores it for N = 3 with all data; a
-# run evaluates it with its own N at its cut-off (``build_analysis_dataset``).
-RESISTANCE_COLUMN = "refractory_progression_after_n_cycles"
-DEFAULT_RESISTANCE_CYCLES = 3
 
 # Patient columns: ORM path -> dataset column. Decimals are cast to float in SQL so that the
 # rows arrive as plain Python numbers (no Decimal per cell).

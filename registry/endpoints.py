@@ -3,8 +3,10 @@ the exports, the API and the analysis dataset show.
 
 Every path reads the same rows here (``endpoint_rows``) and hands them to the one derivation,
 ``registry.derivations.endpoints.endpoints_at_cutoff``: a fixed number of queries for one
-patient or a hundred thousand. The TACE refractoriness statuses and resistance are the stored
-ones (``registry.services`` derives them with ``registry.derivations.refractoriness``).
+patient or a hundred thousand. The TACE refractoriness statuses are the stored ones
+(``registry.services`` derives them with ``registry.derivations.refractoriness``); TACE
+resistance after N cycles is evaluated at the cut-off with the analysis's N (``tace_resistance``),
+so a screen and an analysis at the same cut-off and N give the same answer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from registry.derivations.days import date_of, day_number
 from registry.derivations.endpoints import DAY_COLUMNS, endpoints_at_cutoff
 from registry.derivations.refractoriness import (
     INTRAHEPATIC_SITES,
+    NO_TACE_SESSION,
     RESISTANCE_SCAN_COLUMNS,
     SESSION_COLUMNS,
     resistance_after_n_cycles,
@@ -38,6 +41,9 @@ from registry.models import (
 )
 
 REFRACTORINESS_RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
+# Seed 000's "TACE resistance after 3 cycles"; an analysis passes its own N.
+DEFAULT_RESISTANCE_CYCLES = 3
+RESISTANCE_COLUMN = "refractory_progression_after_n_cycles"
 
 
 def cutoff_in_force(on: dt.date | None = None) -> tuple[dt.date, str]:
@@ -105,10 +111,15 @@ def _known_alive(patients: QuerySet[Patient], cutoff: dt.date):
 
 
 def patient_endpoints(
-    patients: QuerySet[Patient], cutoff: dt.date, *, rows: EndpointRows | None = None
+    patients: QuerySet[Patient],
+    cutoff: dt.date,
+    *,
+    rows: EndpointRows | None = None,
+    resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES,
 ) -> pd.DataFrame:
     """Endpoints at ``cutoff`` per patient (indexed by patient id), with the dates as dates,
-    the months, and the stored TACE refractoriness statuses."""
+    the months, the stored TACE refractoriness statuses and TACE resistance after
+    ``resistance_cycles`` sessions at ``cutoff``."""
     annotations = {
         f"_refractory_{rule_set}": KT(f"tace_refractoriness__{rule_set}__status")
         for rule_set in REFRACTORINESS_RULE_SETS
@@ -137,6 +148,10 @@ def patient_endpoints(
     )
     for rule_set in REFRACTORINESS_RULE_SETS:
         result[f"refractory_{rule_set}"] = frame[rule_set].to_numpy()
+    resistance = tace_resistance(patients, cutoff, n_cycles=resistance_cycles)["status"]
+    result[RESISTANCE_COLUMN] = (
+        resistance.reindex(frame["patient_id"].to_numpy()).astype(object).to_numpy()
+    )
     result["cutoff_date"] = cutoff
     return result
 
@@ -209,10 +224,13 @@ def tace_resistance(patients: QuerySet[Patient], cutoff: dt.date, *, n_cycles: i
         bool
     ) & scans["new_lesion_site"].fillna("").isin(INTRAHEPATIC_SITES)
     ids = pd.Series(list(patients.order_by("pk").values_list("pk", flat=True)), dtype="int64")
-    return resistance_after_n_cycles(
+    result = resistance_after_n_cycles(
         sessions,
         scans[RESISTANCE_SCAN_COLUMNS],
         ids,
         n_cycles=n_cycles,
         cutoff_day=day_number(cutoff),
     )
+    # No TACE session by the cut-off: no status, as the registry stores it (services).
+    result["status"] = result["status"].where(result["reason"] != NO_TACE_SESSION, None)
+    return result

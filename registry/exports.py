@@ -183,6 +183,9 @@ FLAT_ENDPOINTS = {
     "os_event": "os_event",
     "pfs_months": "pfs_months",
     "pfs_event": "pfs_event",
+    # Seed 000's TACE resistance after 3 cycles, judged on what is dated by the cut-off (the
+    # stored refractory_progression_after_n_cycles above uses all data).
+    "tace_resistance_3_cycles_at_cutoff": "refractory_progression_after_n_cycles",
 }
 
 

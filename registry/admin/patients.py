@@ -489,9 +489,10 @@ class PatientAdmin(RegistryModelAdmin):
             return f"{months:.1f} months, {'event' if values[f'{prefix}_event'] else 'censored'}"
 
         best = values["best_response"] or EMPTY
+        resistance = (values["refractory_progression_after_n_cycles"] or EMPTY).replace("_", " ")
         return (
-            f"best response {best}; OS {describe('os')}; PFS {describe('pfs')} — at "
-            f"{values['cutoff_label']}"
+            f"best response {best}; OS {describe('os')}; PFS {describe('pfs')}; TACE resistance "
+            f"after 3 cycles {resistance} — at {values['cutoff_label']}"
         )
 
     @admin.display(description="missing before it can be marked complete")

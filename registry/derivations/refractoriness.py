@@ -330,6 +330,9 @@ SESSION_COLUMNS = ["patient_id", "day"]
 INTRAHEPATIC_SITES = ("intrahepatic", "both", "")
 RESISTANCE_SCAN_COLUMNS = ["patient_id", "day", "response", "new_intrahepatic_lesion"]
 RESISTANCE_COLUMNS = ["status", "criterion", "day", "reason"]
+# The reason given to a patient without any TACE session (by the cut-off): the registry stores
+# no TACE-refractoriness status for such a patient, and the analysis dataset leaves it empty.
+NO_TACE_SESSION = "no TACE session"
 
 
 def resistance_after_n_cycles(
@@ -400,7 +403,7 @@ def resistance_after_n_cycles(
     reason[few & ~imaged_after_first] = "no imaging assessment after TACE"
     none = count == 0
     status[none] = INDETERMINATE
-    reason[none] = "no TACE session"
+    reason[none] = NO_TACE_SESSION
     return pd.DataFrame(
         {
             "status": status,

@@ -105,6 +105,7 @@ def test_the_propensity_model_uses_the_registry_design_of_a_categorical_covariat
     )
     balance = table(report, "matching", "matching_balance").frame
     assert balance["Covariate"].tolist() == [
+        "Propensity score (logit)",
         "Age (years)",
         "ALBI grade: 2 (vs 1)",
         "ALBI grade: 3 (vs 1)",

@@ -45,6 +45,10 @@ pytestmark = pytest.mark.django_db
 CUTOFF = dt.date(2024, 6, 30)
 PATIENTS = 200
 RULE_SETS = ("jsh_lcsgj_2014", "seed002_operational", "progression_after_n_cycles")
+# Stored with all data (the registry's own refresh); resistance after N cycles is judged at the
+# cut-off with the analysis's N by every path.
+STORED = RULE_SETS[:2]
+RESISTANCE = RULE_SETS[2]
 FOLLOW_UPS = {
     "CR": {1: 0, 2: 0},
     "PR": {1: 15, 2: 10},
@@ -228,7 +232,9 @@ def test_workspace_export_api_and_dataset_agree_for_every_patient(histories):
                 **values,
                 "progression_date": values["progression_date"]
                 and values["progression_date"].isoformat(),
-                **{rule: (stored.get(rule) or {}).get("status") for rule in RULE_SETS},
+                **{rule: (stored.get(rule) or {}).get("status") for rule in STORED},
+                # Resistance after N cycles is judged at the cut-off, as the dataset does.
+                RESISTANCE: values[f"refractory_{RESISTANCE}"],
             }
         )
 
@@ -244,7 +250,8 @@ def test_workspace_export_api_and_dataset_agree_for_every_patient(histories):
                 "disease_control": row["disease_control_at_cutoff"],
                 "progression_date": row["progression_date_at_cutoff"],
                 **{k: row[k] for k in ("os_months", "os_event", "pfs_months", "pfs_event")},
-                **{rule: row[f"refractory_{rule}"] for rule in RULE_SETS},
+                **{rule: row[f"refractory_{rule}"] for rule in STORED},
+                RESISTANCE: row["tace_resistance_3_cycles_at_cutoff"],
             }
         )
 
@@ -256,7 +263,11 @@ def test_workspace_export_api_and_dataset_agree_for_every_patient(histories):
         record = client.get(f"/api/v1/patients/{patient.study_id}/").json()
         stored = record["tace_refractoriness"] or {}
         api[pk] = _normal(
-            {**answer, **{rule: (stored.get(rule) or {}).get("status") for rule in RULE_SETS}}
+            {
+                **answer,
+                **{rule: (stored.get(rule) or {}).get("status") for rule in STORED},
+                RESISTANCE: answer[f"refractory_{RESISTANCE}"],
+            }
         )
 
     cohort = CohortDefinition.objects.create(name="property", cutoff_date=CUTOFF)
