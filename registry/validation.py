@@ -309,6 +309,9 @@ class _Submission:
     baselines: list[BaselineScan]
     # Stored scans this submission rewrites (or deletes): their stored version no longer counts.
     rewritten: set[int]
+    # The stored baselines with their lesions, read once per submission (nothing is written
+    # while it is validated).
+    stored: list[BaselineScan] | None = None
 
 
 _submission: ContextVar[_Submission | None] = ContextVar("scan_submission", default=None)
@@ -341,20 +344,22 @@ def _submitted_baselines(patient) -> list[BaselineScan] | None:
     submission = _submission.get()
     if submission is None or submission.patient_id != patient.pk:
         return None
-    from registry.models import ImagingAssessment, LesionMeasurement
+    if submission.stored is None:
+        from registry.models import ImagingAssessment, LesionMeasurement
 
-    stored = {
-        pk: BaselineScan(pk, day, {})
-        for pk, day in ImagingAssessment.objects.filter(patient=patient, is_baseline=True)
-        .exclude(pk__in=submission.rewritten)
-        .values_list("pk", "assessment_date")
-    }
-    lesions = LesionMeasurement.objects.filter(assessment_id__in=stored)
-    for scan_pk, number, diameter in lesions.values_list(
-        "assessment_id", "lesion_number", "diameter_mm"
-    ):
-        stored[scan_pk].lesions[number] = diameter
-    return [*stored.values(), *submission.baselines]
+        stored = {
+            pk: BaselineScan(pk, day, {})
+            for pk, day in ImagingAssessment.objects.filter(patient=patient, is_baseline=True)
+            .exclude(pk__in=submission.rewritten)
+            .values_list("pk", "assessment_date")
+        }
+        lesions = LesionMeasurement.objects.filter(assessment_id__in=stored)
+        for scan_pk, number, diameter in lesions.values_list(
+            "assessment_id", "lesion_number", "diameter_mm"
+        ):
+            stored[scan_pk].lesions[number] = diameter
+        submission.stored = list(stored.values())
+    return [*submission.stored, *submission.baselines]
 
 
 def governing_baseline(patient, day: dt.date, *, exclude_pk=None) -> BaselineScan | None:

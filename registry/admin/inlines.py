@@ -234,7 +234,7 @@ class SystemicTherapyInline(TreatmentInline):
     readonly_fields = ["dose_check"]
 
     def get_queryset(self, request):
-        # The dose check reads the patient's body weight: one join, not a query per row.
+        # The dose check reads the patient's body weight: with the rows, not once per row.
         return super().get_queryset(request).select_related("patient")
 
     @admin.display(description="dose check (derived)")

@@ -86,6 +86,8 @@ class ScanForm(RegistryModelForm):
 
     def _post_clean(self) -> None:
         super()._post_clean()
+        if not self.has_changed():
+            return  # stored as they are, checked when they were saved
         # Each lesion is checked by its own model's rules, against this scan as typed.
         for number, diameter in self.lesions().items():
             if diameter is None:
