@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics import covariates as registry
+from analytics.reports import cells
 from analytics.reports.context import TREATMENT, ReportContext
 from analytics.reports.figures import forest_figure
 from analytics.reports.model import Section, Table
@@ -186,8 +187,12 @@ def _estimate(result: CoxResult | None, column: str) -> tuple[str, str]:
     if column not in rows.index:
         return "left out (constant)", ""
     row = rows.loc[column]
-    text = format_estimate_ci(row["hr"], row["hr_lower"], row["hr_upper"])
-    return text + (f" {FIRTH_MARK}" if result.firth else ""), format_p(row["p"])
+    hr = cells.estimate_ci(
+        row["hr"], row["hr_lower"], row["hr_upper"], names=("HR", "95% CI lower", "95% CI upper")
+    )
+    if result.firth:
+        hr = cells.Cell(f"{hr} {FIRTH_MARK}", hr.parts)
+    return hr, cells.p_value(row["p"])
 
 
 def coefficients_frame(
@@ -272,9 +277,9 @@ def ph_frame(ctx: ReportContext, result: CoxResult) -> pd.DataFrame:
             "Covariate": "Global"
             if row["term"] == "GLOBAL"
             else _term_label(ctx, str(row["term"])),
-            "χ²": format_stat(row["chisq"]),
+            "χ²": cells.statistic(row["chisq"]),
             "df": int(row["df"]),
-            "P": format_p(row["p"]),
+            "P": cells.p_value(row["p"]),
         }
         for _, row in result.ph_test.iterrows()
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.reports import cells
 from analytics.reports.context import ReportContext
 from analytics.reports.figures import BALANCE_THRESHOLD, love_figure
 from analytics.reports.model import Section, Table
@@ -142,12 +143,12 @@ def balance_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Covariate": [_label(ctx, c) for c in b["covariate"]],
-            f"{ctx.treatment_arm}, before": b["mean_treated_before"].map(format_stat),
-            f"{ctx.control_arm}, before": b["mean_control_before"].map(format_stat),
-            "SMD before": b["smd_before"].map(format_stat),
-            f"{ctx.treatment_arm}, after": b["mean_treated_after"].map(format_stat),
-            f"{ctx.control_arm}, after": b["mean_control_after"].map(format_stat),
-            "SMD after": b["smd_after"].map(format_stat),
+            f"{ctx.treatment_arm}, before": b["mean_treated_before"].map(cells.statistic),
+            f"{ctx.control_arm}, before": b["mean_control_before"].map(cells.statistic),
+            "SMD before": b["smd_before"].map(cells.statistic),
+            f"{ctx.treatment_arm}, after": b["mean_treated_after"].map(cells.statistic),
+            f"{ctx.control_arm}, after": b["mean_control_after"].map(cells.statistic),
+            "SMD after": b["smd_after"].map(cells.statistic),
             "_before": b["smd_before"].astype(float),
             "_after": b["smd_after"].astype(float),
         }
@@ -155,7 +156,7 @@ def balance_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
 
 
 def _ratio(value: float, kind: str) -> str:
-    return "" if kind == "binary" else format_stat(value)
+    return "" if kind == "binary" else cells.statistic(value)
 
 
 def distribution_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
@@ -165,6 +166,6 @@ def distribution_frame(ctx: ReportContext, result: MatchResult) -> pd.DataFrame:
         frame[f"Variance ratio, {when}"] = [
             _ratio(v, k) for v, k in zip(b[f"variance_ratio_{when}"], b["kind"], strict=True)
         ]
-        frame[f"eCDF mean, {when}"] = b[f"ecdf_mean_{when}"].map(format_stat).tolist()
-        frame[f"eCDF max, {when}"] = b[f"ecdf_max_{when}"].map(format_stat).tolist()
+        frame[f"eCDF mean, {when}"] = b[f"ecdf_mean_{when}"].map(cells.statistic).tolist()
+        frame[f"eCDF max, {when}"] = b[f"ecdf_max_{when}"].map(cells.statistic).tolist()
     return pd.DataFrame(frame)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.reports import cells
 from analytics.reports.context import ReportContext
 from analytics.reports.model import Section, Table
 from analytics.reports.sections.common import unavailable
-from analytics.stats.formatting import format_count_pct, format_p, format_stat
 from analytics.stats.resistance import compare_resistance
 
 KEY = "resistance"
@@ -60,15 +60,15 @@ def build(ctx: ReportContext) -> Section:
     row: dict[str, object] = {"": row_label(ctx)}
     row.update(
         {
-            ctx.arm_header(a, assessed): format_count_pct(rate.events[a], rate.totals[a])
+            ctx.arm_header(a, assessed): cells.count_pct(rate.events[a], rate.totals[a])
             for a in ctx.arms
         }
     )
     row.update(
         {
-            "χ²": format_stat(rate.chi_square.statistic),
-            "P": format_p(rate.chi_square.p_value),
-            "Fisher's exact P": format_p(rate.chi_square.fisher_p)
+            "χ²": cells.statistic(rate.chi_square.statistic),
+            "P": cells.p_value(rate.chi_square.p_value),
+            "Fisher's exact P": cells.p_value(rate.chi_square.fisher_p)
             if rate.chi_square.fisher_p is not None
             else "",
         }

@@ -21,7 +21,7 @@ from analytics.reports.sections.common import (
     unavailable,
 )
 from analytics.stats.cox import fit_cox
-from analytics.stats.formatting import format_estimate_ci, format_p, format_stat
+from analytics.stats.formatting import format_p, format_stat
 from analytics.stats.survival import (
     KaplanMeierResult,
     LogRankResult,
@@ -164,10 +164,12 @@ def _matched_cox(section: Section, ctx: ReportContext, data: pd.DataFrame, endpo
         [
             {
                 "Comparison": covariate_label(ctx, TREATMENT),
-                "HR (95% CI)": format_estimate_ci(row["hr"], row["hr_lower"], row["hr_upper"]),
-                "Robust SE": format_stat(row["se"]),
-                "z": format_stat(row["z"]),
-                "P": format_p(row["p"]),
+                "HR (95% CI)": cells.estimate_ci(
+                    row["hr"], row["hr_lower"], row["hr_upper"], names=("HR", "lower", "upper")
+                ),
+                "Robust SE": cells.statistic(row["se"]),
+                "z": cells.statistic(row["z"]),
+                "P": cells.p_value(row["p"]),
                 "Patients": result.n,
                 "Events": result.events,
             }

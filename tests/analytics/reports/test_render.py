@@ -237,15 +237,46 @@ def test_xlsx_splits_n_and_percent_into_number_cells(report_a):
     assert (n_cell.number_format, pct_cell.number_format) == ("0", "0.00")
 
 
-def test_every_number_of_a_typed_table_is_a_number_cell(report_a):
-    """No "< 0.001", "n (%)" or plain number text in Table 1, 2 or 3 or the medians."""
-    workbook = _workbook(report_a)
-    for key in ("baseline_table1", "best_response", "adverse_events", "os_medians"):
+# Columns of words that may hold digits ("B or C = 1, A = 0").
+TEXT_COLUMNS = {"Coding"}
+
+
+def _assert_numbers_are_number_cells(report, keys):
+    workbook = _workbook(report)
+    for key in keys:
         sheet = workbook[key]
-        for row_cells in sheet.iter_rows(min_row=4, max_row=3 + len(table_frame(report_a, key))):
-            for cell in row_cells[1:]:
-                if isinstance(cell.value, str):
+        headers = [c.value for c in sheet[3]]
+        for row_cells in sheet.iter_rows(min_row=4, max_row=3 + len(table_frame(report, key))):
+            for header, cell in zip(headers[1:], row_cells[1:], strict=True):
+                if isinstance(cell.value, str) and header not in TEXT_COLUMNS:
                     assert not re.search("[0-9]", cell.value), (key, cell.value)
+
+
+def test_every_number_of_a_typed_table_is_a_number_cell(report_a):
+    """No "< 0.001", "n (%)" or plain number text in Table 1, 2 or 3, the medians or the Cox
+    tables (hazard ratios, P and the proportional-hazards tests)."""
+    _assert_numbers_are_number_cells(
+        report_a,
+        (
+            "baseline_table1",
+            "best_response",
+            "adverse_events",
+            "os_medians",
+            "os_cox",
+            "os_cox_ph",
+            "pfs_cox",
+            "pfs_cox_ph",
+        ),
+    )
+
+
+def test_every_number_of_report_b_is_a_number_cell(report_b):
+    """Matching balance, resistance and the matched-cohort Cox model: numbers as numbers."""
+    # The flow and the matching summary (options in words, e.g. "0.121 (logit scale)") are
+    # descriptive tables.
+    keys = [t.key for t in report_b.tables() if t.key not in ("patient_flow", "matching_summary")]
+    assert any("resistance" in key for key in keys), keys
+    _assert_numbers_are_number_cells(report_b, keys)
 
 
 def table_frame(report, key):
