@@ -259,10 +259,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"one_line": {"()": "config.logging.ClientErrorsOnOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line"]}},
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools narrate every page at INFO: keep a report run's log readable.
     "loggers": {
+        # A refused request (403, 400, 404) is one line, without the exception's traceback.
+        "django.request": {"filters": ["one_line"]},
+        "django.security": {"filters": ["one_line"]},
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
