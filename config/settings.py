@@ -156,6 +156,14 @@ if DJANGO_ENV == "production":
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only: plain HTTP is redirected, and browsers are told to remember it (one year).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The container's own health check calls http://127.0.0.1:8000/healthz directly.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preload lists need this; set SECURE_HSTS_PRELOAD=false for a host that may ever drop HTTPS.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 # --- Celery -------------------------------------------------------------------------------
 # The default broker is kombu's filesystem transport: no server to install, yet a real worker
@@ -252,6 +260,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema describes every endpoint: for signed-in users only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several fields share one choice set: one schema enum each, named after the vocabulary.
+    "ENUM_NAME_OVERRIDES": {
+        "BclcStageEnum": "registry.choices.BclcStage",
+        "ResponseEnum": "registry.choices.Response",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
