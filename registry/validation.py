@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,27 @@ def _preloaded(kind: str, load: Callable[[int], dict]) -> dict | None:
     if kind not in facts.loaded:
         facts.loaded[kind] = load(facts.site_id)
     return facts.loaded[kind]
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def check_no_date_before_1900(record) -> None:
+    """CRF §1: birth year 1900 at the earliest, so no date of a case can precede 1900 (a
+    typed "0023-05-01" or "1823-05-01" is a typing error, refused at its field)."""
+    errors = {
+        f.name: (
+            f"{str(f.verbose_name).capitalize()} {getattr(record, f.attname)} is before "
+            f"{EARLIEST_DATE.year}: the registry's earliest birth year (CRF §1)."
+        )
+        for f in record._meta.concrete_fields
+        if isinstance(f, models.DateField)
+        and not isinstance(f, models.DateTimeField)
+        and isinstance(getattr(record, f.attname), dt.date)
+        and getattr(record, f.attname) < EARLIEST_DATE
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def check_event_dates(patient, record, fields: tuple[str, ...]) -> None:

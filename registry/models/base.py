@@ -108,10 +108,12 @@ class CrfRecord(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
+        from registry.validation import check_event_dates, check_no_date_before_1900
+
+        check_no_date_before_1900(self)
         patient = self.owner_patient() if self._owner_is_set() else None
         if patient is None:
             return
-        from registry.validation import check_event_dates
 
         check_event_dates(patient, self, self.event_date_fields)
 

@@ -186,6 +186,9 @@ class Patient(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
+        from registry.validation import check_no_date_before_1900
+
+        check_no_date_before_1900(self)
         errors: dict[str, str] = {}
         if not self.etiologies:
             errors["etiology_unknown"] = (
