@@ -152,7 +152,15 @@ def output_download(request: HttpRequest, pk: int, output_pk: int, name: str) ->
     run = _visible_run(request, pk)
     output = get_object_or_404(RunOutput, pk=output_pk, run=run, name=name)
     inline = output.kind in INLINE_KINDS and request.GET.get("download") is None
-    response = FileResponse(output.file.open("rb"), as_attachment=not inline, filename=output.name)
+    try:
+        handle = output.file.open("rb")
+    except FileNotFoundError as missing:
+        # The database lists the file but the media volume lacks it: a restore without media.
+        raise Http404(
+            f"The file {output.name} is missing from the media volume; restore the media "
+            "backup together with the database (README, Backups)."
+        ) from missing
+    response = FileResponse(handle, as_attachment=not inline, filename=output.name)
     if output.kind == RunOutput.Kind.HTML:
         # Belt and braces for report HTML served from our origin: no scripts, no fetches.
         response["Content-Security-Policy"] = (

@@ -136,8 +136,14 @@ def _date_fields(model) -> tuple[tuple[str, str], ...]:
     )
 
 
-def future_date_errors(record) -> dict[str, ValidationError]:
-    """A date in the future on any form is a typing error (CRF.md §2): one error per field.
+# CRF §1: birth year 1900 at the earliest, so no date of a case can precede 1900 (a typed
+# "0023-05-01" or "1823-05-01" is a typing error).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def typed_date_errors(record) -> dict[str, ValidationError]:
+    """Every typed date lies between 1900-01-01 (CRF §1) and today (CRF §2: no date of any form
+    in the future): one error per field, naming the field, the value and the rule.
 
     Every entry path calls it through the models' ``clean()``; "today" is the server's date
     (``registry.rules.not_in_future``).
@@ -146,6 +152,13 @@ def future_date_errors(record) -> dict[str, ValidationError]:
     for name, label in _date_fields(type(record)):
         value = getattr(record, name, None)
         if not isinstance(value, dt.date):
+            continue
+        if value < EARLIEST_DATE:
+            errors[name] = ValidationError(
+                f"{label.capitalize()} {value.isoformat()} is before {EARLIEST_DATE.year}: the "
+                "registry's earliest birth year (CRF §1).",
+                code="before_1900",
+            )
             continue
         try:
             not_in_future(value)

@@ -110,3 +110,12 @@ def shared_media(tmp_path, settings, monkeypatch):
     settings.MEDIA_ROOT = media
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     return media
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles() -> None:
+    """API throttle counts live in the cache, keyed by user id or address, which tests reuse:
+    each test starts with none, as a client arriving fresh would."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -113,7 +113,11 @@ class AnalysisRunViewSet(
             output = run.outputs.get(pk=output_pk)
         except RunOutput.DoesNotExist as exc:
             raise Http404("No such file.") from exc
-        return FileResponse(output.file.open("rb"), as_attachment=True, filename=output.name)
+        try:
+            handle = output.file.open("rb")
+        except FileNotFoundError as missing:  # restored database without its media volume
+            raise Http404("The file is missing from the media volume.") from missing
+        return FileResponse(handle, as_attachment=True, filename=output.name)
 
 
 class CohortDefinitionViewSet(viewsets.ReadOnlyModelViewSet):

@@ -106,3 +106,46 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- logins and API tokens: registry admins see lockouts and revoke tokens -------------------
+
+
+class RegistryAdminsSecurityView:
+    """Django's model permissions are not used here: registry admins view, and delete (which
+    lifts a lockout or revokes a token); nobody adds or edits these rows by hand."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_registry_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_registry_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_registry_admin(request.user)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _reregister_for_registry_admins() -> None:
+    from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from rest_framework.authtoken.admin import TokenAdmin
+    from rest_framework.authtoken.models import TokenProxy
+
+    for model, base in (
+        (AccessAttempt, AccessAttemptAdmin),
+        (AccessLog, AccessLogAdmin),
+        (AccessFailureLog, AccessFailureLogAdmin),
+        (TokenProxy, TokenAdmin),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, type(base.__name__, (RegistryAdminsSecurityView, base), {}))
+
+
+_reregister_for_registry_admins()

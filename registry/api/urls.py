@@ -1,8 +1,8 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from registry.api import views
+from registry.api.tokens import ObtainToken, RevokeToken
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet, basename="site")
@@ -32,6 +32,7 @@ router.register("exports", views.ExportViewSet, basename="export")
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainToken.as_view(), name="token"),
+    path("auth/token/revoke/", RevokeToken.as_view(), name="token-revoke"),
     path("", include(router.urls)),
 ]

@@ -108,9 +108,9 @@ class CrfRecord(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
-        from registry.validation import check_event_dates, future_date_errors
+        from registry.validation import check_event_dates, typed_date_errors
 
-        errors = future_date_errors(self)
+        errors = typed_date_errors(self)
         patient = self.owner_patient() if self._owner_is_set() else None
         if patient is not None:
             try:

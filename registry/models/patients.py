@@ -186,9 +186,9 @@ class Patient(DecimalInput):
 
     def clean(self) -> None:
         super().clean()
-        from registry.validation import death_date_of, future_date_errors
+        from registry.validation import death_date_of, typed_date_errors
 
-        errors: dict[str, str | ValidationError] = dict(future_date_errors(self))
+        errors: dict[str, str | ValidationError] = dict(typed_date_errors(self))
         if not self.etiologies:
             errors["etiology_unknown"] = (
                 "Etiology: tick at least one of HBV, HCV, alcohol, MASLD/NASH, other, unknown."
