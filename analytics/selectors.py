@@ -43,7 +43,8 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from analytics.arms import TREATMENT_COLUMNS, rule_matches
+from analytics.arms import rule_matches
+from analytics.groupings import TREATMENT_COLUMNS
 from analytics.columns import (
     _dates,
     _day,
@@ -370,23 +371,29 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
     """Every treatment row started by the cut-off, in one UNION query: the frame the arm rules
     of ``analytics.arms`` read.
 
-    Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class.
+    Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class, agent.
     """
     parts = []
     for model, modality in TREATMENT_SOURCES:
-        drug = F("drug_class") if model is SystemicTherapy else Value("", CharField())
+        systemic = model is SystemicTherapy
+        drug = F("drug_class") if systemic else Value("", CharField())
+        agent = F("agent") if systemic else Value("", CharField())
         parts.append(
             _of(model, patients)
             .filter(start_date__lte=cutoff)
             .annotate(
-                _modality=Value(modality, CharField()), _drug=drug, _day=EpochDays("start_date")
+                _modality=Value(modality, CharField()),
+                _drug=drug,
+                _agent=agent,
+                _day=EpochDays("start_date"),
             )
-            .values_list("patient_id", "_modality", "_day", "_drug")
+            .values_list("patient_id", "_modality", "_day", "_drug", "_agent")
             .order_by()
         )
     frame = _fetch(parts[0].union(*parts[1:], all=True), TREATMENT_COLUMNS)
     frame["day"] = pd.to_numeric(frame["day"], errors="coerce").astype(float)
     frame["drug_class"] = frame["drug_class"].fillna("")
+    frame["agent"] = frame["agent"].fillna("")
     return frame
 
 
