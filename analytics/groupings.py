@@ -25,6 +25,7 @@ Django import.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -406,7 +407,7 @@ class VariableGrouping:
         if self.groups:
             return [g.label for g in self.groups]
         cuts = [f"{c:g}" for c in self.cuts]
-        middle = [f"{a} to < {b}" for a, b in zip(cuts, cuts[1:], strict=False)]
+        middle = [f"{a} to < {b}" for a, b in itertools.pairwise(cuts)]
         return [f"< {cuts[0]}", *middle, f"≥ {cuts[-1]}"]
 
     def assign(self, frame: pd.DataFrame) -> pd.Series:
@@ -436,7 +437,9 @@ class VariableGrouping:
         try:
             cuts = tuple(float(c) for c in data.get("cuts") or [])
         except (TypeError, ValueError):
-            raise DefinitionError("cuts", f"cut points must be numbers: {data.get('cuts')!r}")
+            raise DefinitionError(
+                "cuts", f"cut points must be numbers: {data.get('cuts')!r}"
+            ) from None
         return cls(variable=str(data["variable"]), groups=groups, cuts=cuts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -44,7 +44,6 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from analytics.arms import rule_matches
-from analytics.groupings import TREATMENT_COLUMNS
 from analytics.columns import (
     _dates,
     _day,
@@ -53,6 +52,7 @@ from analytics.columns import (
     studied_line_responses,
     survival_at_cutoff,
 )
+from analytics.groupings import TREATMENT_COLUMNS
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.survival import DAYS_PER_MONTH
