@@ -27,7 +27,7 @@ COHORT_FIELDS = (
     "exclude_ineligible",
     "cutoff_date",
 )
-ARM_FIELDS = ("rule", "window_days", "description")
+ARM_FIELDS = ("rule", "window_days", "pattern", "description")
 
 
 def _require_analyst(user) -> set[int] | None:
@@ -105,4 +105,11 @@ def arm_revise(*, arm: ArmDefinition, user=None, **changes) -> ArmDefinition:
     if unknown:
         raise TypeError(f"Unknown arm field(s): {', '.join(sorted(unknown))}")
     fields = {name: getattr(arm, name) for name in ARM_FIELDS} | changes
+    if "pattern" not in changes and ({"rule", "window_days"} & set(changes)):
+        # The pattern follows a changed seed rule or window (ArmDefinition.save rebuilds a
+        # seed rule's pattern; a written pattern keeps its clauses with the new window end).
+        if fields["rule"]:
+            fields["pattern"] = {}
+        else:
+            fields["pattern"] = {**arm.pattern, "window_end_days": fields["window_days"]}
     return arm_create_version(name=arm.name, user=user, **fields)

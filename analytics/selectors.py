@@ -43,7 +43,6 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from analytics.arms import rule_matches
 from analytics.columns import (
     _dates,
     _day,
@@ -52,7 +51,7 @@ from analytics.columns import (
     studied_line_responses,
     survival_at_cutoff,
 )
-from analytics.groupings import TREATMENT_COLUMNS
+from analytics.groupings import TREATMENT_COLUMNS, assign_pattern_groups
 from analytics.models import ArmDefinition, CohortDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.survival import DAYS_PER_MONTH
@@ -177,10 +176,7 @@ def build_analysis_dataset(
     flow.append(step)
 
     treatments = _treatments(patients, cutoff)
-    index_days = frame["index_day"].to_numpy(dtype=float)
-    frame["arm"] = assign_arms(
-        treatments, frame["patient_id"], index_days, control_arm, treatment_arm
-    )
+    frame["arm"] = assign_arms(treatments, frame, control_arm, treatment_arm)
     no_arm = frame["arm"].isna()
     arm_counts = frame.loc[~no_arm, "arm"].value_counts()
     flow.append(
@@ -278,6 +274,8 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
     annotations = {f"_{column}": Cast(path, FloatField()) for path, column in FLOAT_FIELDS.items()}
     for rule_set in REFRACTORINESS_RULE_SETS:
         annotations[f"_refractory_{rule_set}"] = KT(f"tace_refractoriness__{rule_set}__status")
+    for rule_set in REFRACTORINESS_RULE_SETS:  # the anchor of a treatment-pattern arm
+        annotations[f"_refractory_{rule_set}_date"] = KT(f"tace_refractoriness__{rule_set}__date")
     # As JSON text: almost every patient has "[]", which needs no decoding.
     annotations["_eligibility_flags"] = Cast("eligibility_flags", TextField())
     annotations["_index_day"] = EpochDays("index_date")
@@ -291,11 +289,14 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         *PATIENT_FIELDS.values(),
         *FLOAT_FIELDS.values(),
         *(f"refractory_{rule_set}" for rule_set in REFRACTORINESS_RULE_SETS),
+        *(f"refractory_{rule_set}_date" for rule_set in REFRACTORINESS_RULE_SETS),
         "eligibility_flags",
         "index_day",
         "death_day",
     ]
     frame = _fetch(rows, columns)
+    for rule_set in REFRACTORINESS_RULE_SETS:
+        frame[f"refractory_{rule_set}_day"] = iso_days(frame.pop(f"refractory_{rule_set}_date"))
     for column in ("index_day", "death_day"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["index_date"] = _dates(frame["index_day"].to_numpy())
@@ -304,6 +305,14 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         json.loads(text) if text and text != "[]" else [] for text in frame["eligibility_flags"]
     ]
     return frame
+
+
+def iso_days(values: pd.Series) -> pd.Series:
+    """Day numbers (days since 1970-01-01, NaN when missing) of ISO date texts."""
+    known = values.where(values.notna() & (values != ""), None)
+    stamps = pd.to_datetime(known, errors="coerce", format="ISO8601")
+    days = (stamps - pd.Timestamp("1970-01-01")).dt.days
+    return days.astype(float)
 
 
 def _apply_cohort_filters(
@@ -402,23 +411,21 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
 
 def assign_arms(
     treatments: pd.DataFrame,
-    patient_ids: pd.Series,
-    index_days: np.ndarray,
+    patients: pd.DataFrame,
     control: ArmDefinition,
     treatment: ArmDefinition,
 ) -> pd.Series:
-    """The arm name of each patient, or None; the compared arm is tested first (a combination
-    patient also satisfies "systemic").
+    """The arm name of each row of ``patients`` (patient_id and anchor days), or None; the
+    compared arm is tested first (a combination patient also satisfies "systemic").
 
-    Each patient's arm is decided by the rules of ``analytics.arms``, evaluated for all
-    patients at once (``analytics.arms.rule_matches``).
+    Each arm is its saved treatment pattern, evaluated for all patients at once by
+    ``analytics.groupings`` (the one implementation the patient list's arm filter also runs).
     """
-    compared = rule_matches(
-        treatment.rule, treatment.window_days, treatments, patient_ids, index_days
+    return assign_pattern_groups(
+        [(treatment.name, treatment.treatment_pattern), (control.name, control.treatment_pattern)],
+        treatments,
+        patients,
     )
-    reference = rule_matches(control.rule, control.window_days, treatments, patient_ids, index_days)
-    arms = np.where(compared, treatment.name, np.where(reference, control.name, None))
-    return pd.Series(arms, index=patient_ids.index, dtype=object)
 
 
 # --- response, survival, adverse events ------------------------------------------------------

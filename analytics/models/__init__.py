@@ -1,4 +1,4 @@
-from .cohorts import ArmDefinition, CohortDefinition
+from .cohorts import ArmDefinition, CohortDefinition, GroupingDefinition
 from .runs import AnalysisRun, RunOutput
 
-__all__ = ["AnalysisRun", "ArmDefinition", "CohortDefinition", "RunOutput"]
+__all__ = ["AnalysisRun", "ArmDefinition", "CohortDefinition", "GroupingDefinition", "RunOutput"]
