@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from analytics.models import ArmDefinition, CohortDefinition
+from analytics.models import ArmDefinition, CohortDefinition, GroupingDefinition
 from registry.access import Action, site_ids_for
 from registry.models import Site
 
@@ -113,3 +113,26 @@ def arm_revise(*, arm: ArmDefinition, user=None, **changes) -> ArmDefinition:
         else:
             fields["pattern"] = {**arm.pattern, "window_end_days": fields["window_days"]}
     return arm_create_version(name=arm.name, user=user, **fields)
+
+
+@transaction.atomic
+def grouping_create_version(
+    *, name: str, kind: str, spec: dict, reference: str = "", description: str = "", user=None
+) -> GroupingDefinition:
+    """Save a grouping definition as the next version of ``name`` (version 1 if new).
+
+    Validated first (``GroupingDefinition.clean``): an unknown variable, level, anchor or
+    treatment term, fewer than two groups or an unknown reference is refused naming it."""
+    _require_analyst(user)
+    grouping = GroupingDefinition(
+        name=name,
+        version=_next_version(GroupingDefinition, name),
+        kind=kind,
+        spec=spec,
+        reference=reference,
+        description=description,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    grouping.full_clean()
+    grouping.save()
+    return grouping

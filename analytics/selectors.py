@@ -52,7 +52,7 @@ from analytics.columns import (
     survival_at_cutoff,
 )
 from analytics.groupings import TREATMENT_COLUMNS, assign_pattern_groups
-from analytics.models import ArmDefinition, CohortDefinition
+from analytics.models import ArmDefinition, CohortDefinition, GroupingDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.survival import DAYS_PER_MONTH
 from registry.models import (
@@ -153,6 +153,7 @@ BASE_COLUMNS = [
 COVARIATE_COLUMNS = ["male", "child_pugh_b", "bclc_c", "tumour_multiple", "log10_afp"]
 
 NO_ARM = "treatments match neither arm definition"
+NO_GROUP = "in none of the grouping's groups (or its variable is missing)"
 
 
 @dataclass
@@ -164,8 +165,15 @@ class AnalysisDataset:
 
 
 def build_analysis_dataset(
-    *, user, cohort: CohortDefinition, control_arm: ArmDefinition, treatment_arm: ArmDefinition
+    *,
+    user,
+    cohort: CohortDefinition,
+    control_arm: ArmDefinition | None = None,
+    treatment_arm: ArmDefinition | None = None,
+    grouping: GroupingDefinition | None = None,
 ) -> AnalysisDataset:
+    """The dataset of ``cohort`` with each patient's group in ``arm``: one of the two arms,
+    or (``grouping``) one of the grouping definition's groups (``analytics.groupings``)."""
     cutoff = cohort.cutoff_date
     patients = visible_patients(user)
     frame = _patient_frame(patients)
@@ -176,17 +184,22 @@ def build_analysis_dataset(
     flow.append(step)
 
     treatments = _treatments(patients, cutoff)
-    frame["arm"] = assign_arms(treatments, frame, control_arm, treatment_arm)
+    if grouping is None:
+        frame["arm"] = assign_arms(treatments, frame, control_arm, treatment_arm)
+        labels = [control_arm.name, treatment_arm.name]
+        step, reason = "Assigned to an arm", NO_ARM
+    else:
+        frame["arm"] = assign_groups(grouping, treatments, frame)
+        labels = grouping.grouping().labels
+        step, reason = "Assigned to a group", NO_GROUP
     no_arm = frame["arm"].isna()
     arm_counts = frame.loc[~no_arm, "arm"].value_counts()
     flow.append(
         {
-            "step": "Assigned to an arm",
+            "step": step,
             "n": int((~no_arm).sum()),
-            "excluded": {NO_ARM: int(no_arm.sum())} if no_arm.any() else {},
-            "by_arm": {
-                arm.name: int(arm_counts.get(arm.name, 0)) for arm in (control_arm, treatment_arm)
-            },
+            "excluded": {reason: int(no_arm.sum())} if no_arm.any() else {},
+            "by_arm": {label: int(arm_counts.get(label, 0)) for label in labels},
         }
     )
     frame = frame.loc[~no_arm].reset_index(drop=True)
@@ -426,6 +439,18 @@ def assign_arms(
         treatments,
         patients,
     )
+
+
+def assign_groups(
+    grouping: GroupingDefinition, treatments: pd.DataFrame, frame: pd.DataFrame
+) -> pd.Series:
+    """Each patient's group of a grouping definition (None: in none): treatment-pattern arms
+    over the treatment rows, or a patient variable's levels/cut points over ``frame``'s
+    columns as the database returns them (levels compared as text: 1, "1" and True alike)."""
+    spec = grouping.grouping()
+    if grouping.kind == GroupingDefinition.Kind.TREATMENT_PATTERN:
+        return spec.assign(treatments, frame)
+    return spec.assign(frame)
 
 
 # --- response, survival, adverse events ------------------------------------------------------

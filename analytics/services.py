@@ -23,9 +23,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from analytics import covariates as covariate_registry
 from analytics.arms import ARM_RULES_VERSION
 from analytics.choices import ReportTemplate, RunStatus
-from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.models import (
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from registry.access import Action, site_ids_for
 from registry.derivations.albi import ALBI_VERSION
 from registry.derivations.bclc import BCLC_VERSION
@@ -157,7 +164,7 @@ def user_may_see_run(user, run: AnalysisRun) -> bool:
 
 
 def runs_visible_to(user) -> QuerySet[AnalysisRun]:
-    runs = AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm")
+    runs = AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm", "grouping")
     visible = site_ids_for(user, Action.ANALYSE)
     if visible is None:
         return runs
@@ -192,10 +199,14 @@ def _sites_outside(visible: set[int]):
 def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, Any]:
     options = dict(options or {})
     errors: dict[str, str] = {}
+    from analytics.definitions import covariate_options
+
     covariates = options.get("covariates") or DEFAULT_COVARIATES
-    unknown = [c for c in covariates if c not in COVARIATE_CODING]
-    if unknown:
-        errors["covariates"] = f"Unknown covariate(s): {', '.join(unknown)}."
+    try:
+        covariates, specs = covariate_options(covariates, options.get("covariate_specs") or [])
+    except ValidationError as error:
+        errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
+        specs = []
     matching = _clean_matching(options, errors)
     try:
         cycles = int(options.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES))
@@ -204,13 +215,19 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
-    extra = set(options) - {"covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS}
+    extra = set(options) - {
+        "covariates",
+        "covariate_specs",
+        "resistance_cycles",
+        *MATCHING_OPTION_FIELDS,
+    }
     if extra:
         errors["options"] = f"Unknown option(s): {', '.join(sorted(extra))}."
     if errors:
         raise ValidationError(errors)
     return {
         "covariates": list(covariates),
+        **({"covariate_specs": specs} if specs else {}),
         "resistance_cycles": cycles,
         **matching,
     }
@@ -274,22 +291,41 @@ def run_parameters(
     *,
     template: str,
     cohort: CohortDefinition,
-    control_arm: ArmDefinition,
-    treatment_arm: ArmDefinition,
+    control_arm: ArmDefinition | None,
+    treatment_arm: ArmDefinition | None,
     options: dict[str, Any],
     sections: list[str],
+    grouping: GroupingDefinition | None = None,
 ) -> dict[str, Any]:
-    """Everything that defines a run, frozen as JSON so it survives later edits."""
+    """Everything that defines a run, frozen as JSON so it survives later edits.
+
+    With a grouping, "control_arm"/"treatment_arm" name its reference and compared group
+    (the report's two columns) and "grouping" holds the definition."""
+    if grouping is not None:
+        reference, compared = _two_groups(grouping)
+        arms = {
+            "control_arm": {"name": reference, "grouping_group": True},
+            "treatment_arm": {"name": compared, "grouping_group": True},
+            "grouping": {"id": grouping.pk, **grouping.describe()},
+        }
+    else:
+        arms = {
+            "control_arm": {"id": control_arm.pk, **control_arm.describe()},
+            "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
+        }
     return {
         "template": template,
         "sections": sections,
         "cohort": _cohort_parameters(cohort),
-        "control_arm": {"id": control_arm.pk, **control_arm.describe()},
-        "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
+        **arms,
         "cutoff_date": cohort.cutoff_date.isoformat(),
         "endpoints": ENDPOINTS,
         "covariates": [
-            {"name": name, "coding": COVARIATE_CODING[name]} for name in options["covariates"]
+            {
+                "name": name,
+                "coding": COVARIATE_CODING.get(name) or covariate_registry.get(name).coding_text,
+            }
+            for name in options["covariates"]
         ],
         "matching": _matching_parameters(options),
         "resistance_cycles": options["resistance_cycles"],
@@ -305,6 +341,20 @@ def run_parameters(
         },
         "options": options,
     }
+
+
+def _two_groups(grouping: GroupingDefinition) -> tuple[str, str]:
+    """(reference, compared) of a two-group grouping; the report sections compare two."""
+    labels = grouping.grouping().labels
+    if len(labels) != 2:
+        raise ValidationError(
+            {
+                "grouping": f"{grouping} has {len(labels)} groups ({', '.join(labels)}); the "
+                "report sections compare two groups"
+            }
+        )
+    reference = grouping.reference_label
+    return reference, next(label for label in labels if label != reference)
 
 
 def _matching_parameters(options: dict[str, Any]) -> dict[str, Any]:
@@ -337,14 +387,20 @@ def run_create(
     user,
     template: str,
     cohort: CohortDefinition,
-    control_arm: ArmDefinition,
-    treatment_arm: ArmDefinition,
+    control_arm: ArmDefinition | None = None,
+    treatment_arm: ArmDefinition | None = None,
+    grouping: GroupingDefinition | None = None,
     options: dict[str, Any] | None = None,
     sections: list[str] | None = None,
     title: str = "",
     enqueue: bool = True,
 ) -> AnalysisRun:
-    """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort."""
+    """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort.
+
+    The groups are two arms, or a grouping definition. A run with a grouping or with
+    covariates from the variable dictionary is checked against the cohort first
+    (``analytics.definitions.preflight``): an empty group or a covariate that cannot be
+    fitted is refused with a message naming it, and nothing is queued."""
     if not user_may_analyse_cohort(user, cohort):
         raise RunNotAllowed(
             "You may analyse only cohorts restricted to sites where you hold analysis rights; "
@@ -354,6 +410,23 @@ def run_create(
         raise ValidationError({"template": f"Unknown report template {template!r}."})
     clean_sections = _clean_sections(template, sections)
     clean_options = _clean_options(template, options)
+    if grouping is not None and (control_arm is not None or treatment_arm is not None):
+        raise ValidationError({"grouping": "Choose either a grouping or two arms, not both."})
+    if grouping is None and (control_arm is None or treatment_arm is None):
+        raise ValidationError({"treatment_arm": "Choose two arms to compare, or a grouping."})
+    if grouping is not None:
+        _two_groups(grouping)
+    if grouping is not None or clean_options.get("covariate_specs"):
+        from analytics.definitions import preflight
+
+        preflight(
+            user,
+            cohort,
+            grouping=grouping,
+            control_arm=control_arm,
+            treatment_arm=treatment_arm,
+            covariate_names=clean_options["covariates"],
+        )
     run = AnalysisRun(
         created_by=user,
         template=template,
@@ -362,11 +435,13 @@ def run_create(
         cohort=cohort,
         control_arm=control_arm,
         treatment_arm=treatment_arm,
+        grouping=grouping,
         parameters=run_parameters(
             template=template,
             cohort=cohort,
             control_arm=control_arm,
             treatment_arm=treatment_arm,
+            grouping=grouping,
             options=clean_options,
             sections=clean_sections,
         ),
@@ -396,6 +471,7 @@ def run_rerun(*, run: AnalysisRun, user, enqueue: bool = True) -> AnalysisRun:
         cohort=run.cohort,
         control_arm=run.control_arm,
         treatment_arm=run.treatment_arm,
+        grouping=run.grouping,
         options=options,
         sections=run.sections if run.template == ReportTemplate.CUSTOM else None,
         title=run.title,
@@ -533,12 +609,22 @@ def _execute(run: AnalysisRun) -> None:
             "of this run's cohort."
         )
     clock = time.perf_counter()
+    from analytics.definitions import materialise_run_covariates
+
     dataset = build_analysis_dataset(
         user=run.created_by,
         cohort=run.cohort,
         control_arm=run.control_arm,
         treatment_arm=run.treatment_arm,
+        grouping=run.grouping,
     )
+    # Covariates built from the variable dictionary: registered again in this process and
+    # their coded columns added, so the report fits them and the exported dataset has them.
+    coded = materialise_run_covariates(dataset.frame, run.parameters["options"])
+    if coded is not dataset.frame:
+        from analytics.columns import dataset_hash
+
+        dataset.frame, dataset.sha256 = coded, dataset_hash(coded)
     if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
         raise RuntimeError("the analysis dataset must not contain site patient references")
     timings = {"dataset_s": round(time.perf_counter() - clock, 1)}
@@ -556,8 +642,8 @@ def _execute(run: AnalysisRun) -> None:
         flow=dataset.flow,
         endpoint_exclusions=dataset.endpoint_exclusions,
         provenance=provenance,
-        control_arm=run.control_arm.name,
-        treatment_arm=run.treatment_arm.name,
+        control_arm=run.compared_groups[0],
+        treatment_arm=run.compared_groups[1],
         options=options,
         sections=run.sections or None,
         progress=_progress_writer(run.pk),

@@ -4,9 +4,14 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from analytics.choices import ReportTemplate
-from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.models import (
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from analytics.services import (
-    COVARIATE_CODING,
     EXACT_MATCHING_COVARIATES,
     MATCHING_OPTION_FIELDS,
     SECTION_LABELS,
@@ -15,9 +20,49 @@ from analytics.stats.matching import ORDERS, SMD_DENOMINATORS
 
 
 class ArmDefinitionSerializer(serializers.ModelSerializer):
+    pattern_text = serializers.SerializerMethodField()
+
     class Meta:
         model = ArmDefinition
-        fields = ["id", "name", "version", "rule", "window_days", "description", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "version",
+            "rule",
+            "window_days",
+            "pattern",
+            "pattern_text",
+            "description",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+
+    def get_pattern_text(self, arm: ArmDefinition) -> str:
+        return arm.treatment_pattern.text()
+
+
+class GroupingDefinitionSerializer(serializers.ModelSerializer):
+    """A grouping; POSTing one saves it as the next version of its name."""
+
+    groups = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GroupingDefinition
+        fields = [
+            "id",
+            "name",
+            "version",
+            "kind",
+            "spec",
+            "reference",
+            "groups",
+            "description",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+
+    def get_groups(self, grouping: GroupingDefinition) -> list[str]:
+        return grouping.grouping().labels
 
 
 class CohortDefinitionSerializer(serializers.ModelSerializer):
@@ -72,6 +117,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "cohort",
             "control_arm",
             "treatment_arm",
+            "grouping",
             "parameters",
             "status",
             "progress_pct",
@@ -108,11 +154,21 @@ class RunCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=list(SECTION_LABELS)), required=False
     )
     cohort = serializers.PrimaryKeyRelatedField(queryset=CohortDefinition.objects.all())
-    control_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
-    treatment_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
-    covariates = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(COVARIATE_CODING)), required=False
+    control_arm = serializers.PrimaryKeyRelatedField(
+        queryset=ArmDefinition.objects.all(), required=False, allow_null=True
     )
+    treatment_arm = serializers.PrimaryKeyRelatedField(
+        queryset=ArmDefinition.objects.all(), required=False, allow_null=True
+    )
+    grouping = serializers.PrimaryKeyRelatedField(
+        queryset=GroupingDefinition.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Compare the groups of this grouping definition instead of two arms.",
+    )
+    # A registry name (e.g. "age", "male") or a spec from the variable dictionary, e.g.
+    # {"variable": "ecog_ps", "coding": "categorical", "reference": "0"}: run_create checks.
+    covariates = serializers.ListField(child=serializers.JSONField(), required=False)
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
     # Matching options (R MatchIt's): validated by run_create through MatchingOptions.

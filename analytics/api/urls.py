@@ -8,5 +8,6 @@ router = DefaultRouter()
 router.register("runs", views.AnalysisRunViewSet, basename="run")
 router.register("cohorts", views.CohortDefinitionViewSet, basename="cohort")
 router.register("arms", views.ArmDefinitionViewSet, basename="arm")
+router.register("groupings", views.GroupingDefinitionViewSet, basename="grouping")
 
 urlpatterns = router.urls

@@ -13,10 +13,13 @@ from analytics.api.serializers import (
     AnalysisRunSerializer,
     ArmDefinitionSerializer,
     CohortDefinitionSerializer,
+    GroupingDefinitionSerializer,
     RunCreateSerializer,
     RunOutputSerializer,
 )
-from analytics.models import ArmDefinition, RunOutput
+from analytics.cohorts import arm_create_version, grouping_create_version
+from analytics.definitions import preview
+from analytics.models import ArmDefinition, GroupingDefinition, RunOutput
 from analytics.services import (
     RunNotAllowed,
     cohorts_visible_to,
@@ -65,8 +68,9 @@ class AnalysisRunViewSet(
                 user=request.user,
                 template=data["template"],
                 cohort=data["cohort"],
-                control_arm=data["control_arm"],
-                treatment_arm=data["treatment_arm"],
+                control_arm=data.get("control_arm"),
+                treatment_arm=data.get("treatment_arm"),
+                grouping=data.get("grouping"),
                 options=choice.options(),
                 sections=data.get("sections") or None,
                 title=data.get("title", ""),
@@ -126,7 +130,43 @@ class CohortDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
         return cohorts_visible_to(self.request.user)
 
 
-class ArmDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
+class ArmDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Treatment-pattern arms; POST saves the next version of the name."""
+
     serializer_class = ArmDefinitionSerializer
     permission_classes = [CanAnalyse]
     queryset = ArmDefinition.objects.all()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = arm_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+
+class GroupingDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Groupings: treatment-pattern arms or groups of a patient variable. POST saves the next
+    version of the name; ``preview`` counts each group's patients in a cohort."""
+
+    serializer_class = GroupingDefinitionSerializer
+    permission_classes = [CanAnalyse]
+    queryset = GroupingDefinition.objects.all()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = grouping_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """Patients per group in ``?cohort=<id>`` (a cohort the user may analyse)."""
+        grouping = self.get_object()
+        cohort = cohorts_visible_to(request.user).filter(pk=request.query_params.get("cohort"))
+        cohort = cohort.first() if str(request.query_params.get("cohort", "")).isdigit() else None
+        if cohort is None:
+            raise ApiValidationError({"cohort": "Give ?cohort=<id> of a cohort you may analyse."})
+        return Response(preview(request.user, cohort, grouping=grouping))
