@@ -36,6 +36,7 @@ class ArmDefinitionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
 
     def get_pattern_text(self, arm: ArmDefinition) -> str:
         return arm.treatment_pattern.text()
@@ -60,6 +61,7 @@ class GroupingDefinitionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
 
     def get_groups(self, grouping: GroupingDefinition) -> list[str]:
         return grouping.grouping().labels

@@ -1,0 +1,200 @@
+"""Runs over a grouping definition with covariates from the variable dictionary, through the
+API: groupings saved as versions, group sizes previewed, bad definitions refused before a
+run is queued (nothing is queued), good ones frozen on the run."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from analytics.models import AnalysisRun, GroupingDefinition
+from tests.analytics.dataset_factories import add_patient
+from tests.analytics.test_run_helpers import world
+
+__all__ = ["world"]
+
+RUNS = "/api/v1/analytics/runs/"
+GROUPINGS = "/api/v1/analytics/groupings/"
+BY_SEX = {
+    "name": "By sex",
+    "kind": "variable",
+    "spec": {
+        "variable": "sex",
+        "groups": [
+            {"label": "Male", "values": ["male"]},
+            {"label": "Female", "values": ["female"]},
+        ],
+    },
+    "reference": "Male",
+}
+
+
+@pytest.fixture
+def api(world):
+    client = APIClient()
+    client.force_authenticate(world.nt_investigator)
+    return client
+
+
+@pytest.fixture
+def nantong(world):
+    """Five Nantong patients: 3 men, 2 women; ECOG 0, 1, 0, 1, 1; born 1950–1970."""
+    for sex, ecog, born in [
+        ("male", 0, 1950),
+        ("male", 1, 1955),
+        ("male", 0, 1960),
+        ("female", 1, 1965),
+        ("female", 1, 1970),
+    ]:
+        add_patient(world.nt, sex=sex, ecog_ps=ecog, birth_year=born)
+
+
+def grouping(api, body=BY_SEX) -> dict:
+    response = api.post(GROUPINGS, body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_a_grouping_is_saved_as_the_next_version_of_its_name(api):
+    first = grouping(api)
+    second = grouping(api, {**BY_SEX, "reference": "Female"})
+
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["groups"] == ["Male", "Female"]
+    assert GroupingDefinition.objects.get(pk=first["id"]).reference == "Male"
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({**BY_SEX, "spec": {"variable": "shoe_size", "cuts": [40]}}, "unknown variable"),
+        ({**BY_SEX, "reference": "Other"}, "'Other' is not one of the groups"),
+        (
+            {
+                **BY_SEX,
+                "spec": {
+                    "variable": "sex",
+                    "groups": [{"label": "M", "values": ["m"]}, {"label": "F", "values": ["f"]}],
+                },
+            },
+            "m, f not a level of sex",
+        ),
+        (
+            {
+                "name": "x",
+                "kind": "treatment_pattern",
+                "spec": {
+                    "arms": [
+                        {"label": "a", "pattern": {"anchor": "first_tace", "window_end_days": 9}},
+                        {"label": "b", "pattern": {"anchor": "moon", "window_end_days": 9}},
+                    ]
+                },
+            },
+            "arms[1].anchor",
+        ),
+    ],
+)
+def test_a_bad_grouping_is_refused_naming_the_problem(api, body, words):
+    response = api.post(GROUPINGS, body, format="json")
+
+    assert response.status_code == 400
+    assert words in str(response.json())
+
+
+def test_the_preview_counts_each_group_in_the_cohort(api, world, nantong):
+    saved = grouping(api)
+
+    response = api.get(f"{GROUPINGS}{saved['id']}/preview/", {"cohort": world.nt_cohort.pk})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["groups"] == {"Male": 3, "Female": 2, "(in no group)": 0}
+
+
+def run_body(world, saved, **options) -> dict:
+    return {
+        "template": "report_a",
+        "cohort": world.nt_cohort.pk,
+        "grouping": saved["id"],
+        "covariates": ["age", {"variable": "ecog_ps", "coding": "categorical", "reference": 0}],
+        **options,
+    }
+
+
+def test_a_run_over_a_grouping_freezes_it_and_the_dictionary_covariates(api, world, nantong):
+    saved = grouping(api)
+
+    response = api.post(RUNS, run_body(world, saved), format="json")
+
+    assert response.status_code == 201, response.json()
+    run = AnalysisRun.objects.get(pk=response.json()["id"])
+    assert run.grouping_id == saved["id"]
+    assert run.compared_groups == ("Male", "Female")
+    assert run.parameters["grouping"]["spec"] == BY_SEX["spec"]
+    options = run.parameters["options"]
+    assert options["covariates"] == ["age", "ecog_ps_cat_ref_0"]
+    assert options["covariate_specs"] == [
+        {"variable": "ecog_ps", "coding": "categorical", "reference": 0}
+    ]
+    coding = {c["name"]: c["coding"] for c in run.parameters["covariates"]}
+    assert coding["ecog_ps_cat_ref_0"].startswith("categorical: 1, 2, 3, 4 each vs 0")
+
+
+@pytest.mark.parametrize(
+    ("covariates", "words"),
+    [
+        # Every Nantong patient has chronic hepatitis (the factory's default).
+        (
+            [{"variable": "chronic_hepatitis"}],
+            "History of chronic hepatitis: constant in the cohort",
+        ),
+        (
+            [{"variable": "child_pugh_class", "coding": "categorical", "reference": "C"}],
+            "reference level 'C'",
+        ),
+        ([{"variable": "ecog", "coding": "continuous"}], "unknown variable 'ecog'"),
+        ([{"variable": "sex", "coding": "log10"}], "may be coded"),
+    ],
+)
+def test_bad_covariates_are_refused_before_a_run_is_queued(api, world, nantong, covariates, words):
+    saved = grouping(api)
+
+    response = api.post(RUNS, run_body(world, saved, covariates=covariates), format="json")
+
+    assert response.status_code == 400
+    assert words in str(response.json()["covariates"])
+    assert not AnalysisRun.objects.exists()
+
+
+def test_an_empty_group_is_refused_before_a_run_is_queued(api, world, nantong):
+    saved = grouping(
+        api,
+        {
+            **BY_SEX,
+            "spec": {
+                "variable": "ecog_ps",
+                "groups": [
+                    {"label": "0-1", "values": [0, 1]},
+                    {"label": "2+", "values": [2, 3, 4]},
+                ],
+            },
+            "reference": "",
+        },
+    )
+
+    response = api.post(RUNS, run_body(world, saved, covariates=["age"]), format="json")
+
+    assert response.status_code == 400
+    assert "group '2+' has no patient in the cohort" in str(response.json()["grouping"])
+    assert not AnalysisRun.objects.exists()
+
+
+def test_a_three_group_grouping_is_refused_for_the_two_arm_reports(api, world, nantong):
+    saved = grouping(
+        api,
+        {"name": "ALBI", "kind": "variable", "spec": {"variable": "age", "cuts": [55, 65]}},
+    )
+
+    response = api.post(RUNS, run_body(world, saved), format="json")
+
+    assert response.status_code == 400
+    assert "has 3 groups" in str(response.json())
