@@ -128,7 +128,9 @@ def test_lung_by_sex_with_age_and_ecog_matches_r(shared_media, celery_worker_pro
 
     workbook = openpyxl.load_workbook(io.BytesIO(output(run, RunOutput.Kind.XLSX)))
     medians = {
-        row[0]: tuple(row[1:]) for row in cells(workbook, "os_medians") if row[0] in ("Male", "Female")
+        row[0]: tuple(row[1:])
+        for row in cells(workbook, "os_medians")
+        if row[0] in ("Male", "Female")
     }
     cox = {row[0]: tuple(row[2:6]) for row in cells(workbook, "os_cox") if row[0]}
     notes = " ".join(str(row[0]) for row in cells(workbook, "os_cox"))
