@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from analytics.models import ArmDefinition, CohortDefinition, GroupingDefinition
+from analytics.models import (
+    AnalysisDefinition,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+)
 from registry.access import Action, site_ids_for
 from registry.models import Site
 
@@ -136,3 +141,27 @@ def grouping_create_version(
     grouping.full_clean()
     grouping.save()
     return grouping
+
+
+@transaction.atomic
+def analysis_create_version(*, name: str, user=None, **fields) -> AnalysisDefinition:
+    """Save an analysis definition as the next version of ``name`` (version 1 if new).
+
+    Its options are checked as a run's would be (``services._clean_options``: unknown
+    covariate, coding not allowed, bad matching option…) and its grouping must have the two
+    groups the report sections compare; cohort-dependent checks wait for the run."""
+    from analytics.services import _clean_options, _clean_sections, _two_groups
+
+    _require_analyst(user)
+    definition = AnalysisDefinition(
+        name=name,
+        version=_next_version(AnalysisDefinition, name),
+        created_by=user if user is not None and user.is_authenticated else None,
+        **fields,
+    )
+    definition.full_clean()
+    _clean_sections(definition.template, definition.sections or None)
+    _clean_options(definition.template, definition.options)
+    _two_groups(definition.grouping)
+    definition.save()
+    return definition

@@ -27,6 +27,7 @@ from analytics import covariates as covariate_registry
 from analytics.arms import ARM_RULES_VERSION
 from analytics.choices import ReportTemplate, RunStatus
 from analytics.models import (
+    AnalysisDefinition,
     AnalysisRun,
     ArmDefinition,
     CohortDefinition,
@@ -394,6 +395,7 @@ def run_create(
     sections: list[str] | None = None,
     title: str = "",
     enqueue: bool = True,
+    definition: AnalysisDefinition | None = None,
 ) -> AnalysisRun:
     """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort.
 
@@ -436,6 +438,7 @@ def run_create(
         control_arm=control_arm,
         treatment_arm=treatment_arm,
         grouping=grouping,
+        definition=definition,
         parameters=run_parameters(
             template=template,
             cohort=cohort,
@@ -448,11 +451,43 @@ def run_create(
         status=RunStatus.QUEUED,
         progress_message="Waiting for a worker",
     )
+    if definition is not None:
+        run.parameters["definition"] = definition.describe()
     run.full_clean()
     run.save()
     if enqueue:
         transaction.on_commit(lambda: _enqueue(run.pk))
     return run
+
+
+def run_definition(
+    *,
+    user,
+    definition: AnalysisDefinition,
+    cohort: CohortDefinition | None = None,
+    title: str = "",
+    enqueue: bool = True,
+) -> AnalysisRun:
+    """Queue a run of one version of a saved analysis definition (over its cohort, or
+    ``cohort`` when the definition leaves it to the run)."""
+    cohort = definition.cohort or cohort
+    if cohort is None:
+        raise ValidationError({"cohort": f"{definition} needs a cohort to run on."})
+    if definition.cohort is not None and cohort != definition.cohort:
+        raise ValidationError(
+            {"cohort": f"{definition} runs on its own cohort {definition.cohort}."}
+        )
+    return run_create(
+        user=user,
+        template=definition.template,
+        cohort=cohort,
+        grouping=definition.grouping,
+        options=definition.options,
+        sections=definition.sections or None,
+        title=title or f"{definition} on {cohort}",
+        enqueue=enqueue,
+        definition=definition,
+    )
 
 
 def _enqueue(run_id: int) -> None:
@@ -472,6 +507,7 @@ def run_rerun(*, run: AnalysisRun, user, enqueue: bool = True) -> AnalysisRun:
         control_arm=run.control_arm,
         treatment_arm=run.treatment_arm,
         grouping=run.grouping,
+        definition=run.definition,
         options=options,
         sections=run.sections if run.template == ReportTemplate.CUSTOM else None,
         title=run.title,

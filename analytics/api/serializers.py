@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from analytics.choices import ReportTemplate
 from analytics.models import (
+    AnalysisDefinition,
     AnalysisRun,
     ArmDefinition,
     CohortDefinition,
@@ -40,6 +41,28 @@ class ArmDefinitionSerializer(serializers.ModelSerializer):
 
     def get_pattern_text(self, arm: ArmDefinition) -> str:
         return arm.treatment_pattern.text()
+
+
+class AnalysisDefinitionSerializer(serializers.ModelSerializer):
+    """A saved analysis; POSTing one saves it as the next version of its name."""
+
+    class Meta:
+        model = AnalysisDefinition
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "template",
+            "sections",
+            "cohort",
+            "grouping",
+            "endpoints",
+            "options",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
 
 
 class GroupingDefinitionSerializer(serializers.ModelSerializer):
@@ -119,6 +142,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "cohort",
             "control_arm",
             "treatment_arm",
+            "definition",
             "grouping",
             "parameters",
             "status",
@@ -151,7 +175,14 @@ class RunCreateSerializer(serializers.Serializer):
     """What a client chooses; ``run_create`` decides whether it is allowed and valid."""
 
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    template = serializers.ChoiceField(choices=ReportTemplate.choices)
+    definition = serializers.PrimaryKeyRelatedField(
+        queryset=AnalysisDefinition.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Run one version of a saved analysis definition (then give only a cohort "
+        "if the definition leaves it open, and a title).",
+    )
+    template = serializers.ChoiceField(choices=ReportTemplate.choices, required=False)
     sections = serializers.ListField(
         child=serializers.ChoiceField(choices=list(SECTION_LABELS)), required=False
     )

@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from analytics.api.serializers import (
+    AnalysisDefinitionSerializer,
     AnalysisRunSerializer,
     ArmDefinitionSerializer,
     CohortDefinitionSerializer,
@@ -17,13 +18,18 @@ from analytics.api.serializers import (
     RunCreateSerializer,
     RunOutputSerializer,
 )
-from analytics.cohorts import arm_create_version, grouping_create_version
+from analytics.cohorts import (
+    analysis_create_version,
+    arm_create_version,
+    grouping_create_version,
+)
 from analytics.definitions import preview
-from analytics.models import ArmDefinition, GroupingDefinition, RunOutput
+from analytics.models import AnalysisDefinition, ArmDefinition, GroupingDefinition, RunOutput
 from analytics.services import (
     RunNotAllowed,
     cohorts_visible_to,
     run_create,
+    run_definition,
     run_rerun,
     runs_visible_to,
     user_can_analyse,
@@ -64,23 +70,35 @@ class AnalysisRunViewSet(
         choice.is_valid(raise_exception=True)
         data = choice.validated_data
         try:
-            run = run_create(
-                user=request.user,
-                template=data["template"],
-                cohort=data["cohort"],
-                control_arm=data.get("control_arm"),
-                treatment_arm=data.get("treatment_arm"),
-                grouping=data.get("grouping"),
-                options=choice.options(),
-                sections=data.get("sections") or None,
-                title=data.get("title", ""),
-            )
+            run = self._create(request, data, choice)
         except RunNotAllowed as exc:
             raise ApiPermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             raise _validation_error(exc) from exc
         body = AnalysisRunSerializer(run, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def _create(self, request, data, choice):
+        if data.get("definition") is not None:
+            return run_definition(
+                user=request.user,
+                definition=data["definition"],
+                cohort=data.get("cohort"),
+                title=data.get("title", ""),
+            )
+        if not data.get("template"):
+            raise ValidationError({"template": "Choose a report template or a definition."})
+        return run_create(
+            user=request.user,
+            template=data["template"],
+            cohort=data["cohort"],
+            control_arm=data.get("control_arm"),
+            treatment_arm=data.get("treatment_arm"),
+            grouping=data.get("grouping"),
+            options=choice.options(),
+            sections=data.get("sections") or None,
+            title=data.get("title", ""),
+        )
 
     @extend_schema(request=None, responses={201: AnalysisRunSerializer})
     @action(detail=True, methods=["post"])
@@ -141,6 +159,22 @@ class ArmDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         data = dict(serializer.validated_data)
         try:
             serializer.instance = arm_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+
+class AnalysisDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Saved analysis definitions (Report A and B among them). POST saves the next version
+    of the name; run one with POST /runs/ {"definition": id, "cohort": id}."""
+
+    serializer_class = AnalysisDefinitionSerializer
+    permission_classes = [CanAnalyse]
+    queryset = AnalysisDefinition.objects.select_related("grouping")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = analysis_create_version(user=self.request.user, **data)
         except ValidationError as exc:
             raise _validation_error(exc) from exc
 

@@ -41,6 +41,14 @@ class AnalysisRun(models.Model):
         blank=True,
         help_text="Compared arm (e.g. local + systemic therapy).",
     )
+    definition = models.ForeignKey(
+        "analytics.AnalysisDefinition",
+        on_delete=models.PROTECT,
+        related_name="runs",
+        null=True,
+        blank=True,
+        help_text="The saved analysis definition (one version) this run computes, if any.",
+    )
     grouping = models.ForeignKey(
         "analytics.GroupingDefinition",
         on_delete=models.PROTECT,
