@@ -198,3 +198,63 @@ def test_a_three_group_grouping_is_refused_for_the_two_arm_reports(api, world, n
 
     assert response.status_code == 400
     assert "has 3 groups" in str(response.json())
+
+
+def test_the_new_run_page_previews_the_group_sizes_then_starts_the_run(client, world, nantong):
+    from django.urls import reverse
+
+    saved = GroupingDefinition.objects.create(
+        name="By sex", kind="variable", spec=BY_SEX["spec"], reference="Male"
+    )
+    client.force_login(world.nt_investigator)
+    form = {
+        "template": "report_a",
+        "cohort": world.nt_cohort.pk,
+        "grouping": saved.pk,
+        "covariates": ["age"],
+        "dictionary_covariates": '[{"variable": "ecog_ps", "coding": "continuous"}]',
+        "caliper_sd": 0.2,
+        "resistance_cycles": 3,
+    }
+
+    preview = client.post(reverse("analytics:run_new"), {**form, "action": "preview"})
+
+    assert preview.status_code == 200
+    assert preview.context["preview"]["groups"] == {"Male": 3, "Female": 2, "(in no group)": 0}
+    assert "Patients per group" in preview.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+    started = client.post(reverse("analytics:run_new"), {**form, "action": "start"})
+
+    run = AnalysisRun.objects.get()
+    assert started.status_code == 302
+    assert run.grouping_id == saved.pk
+    assert run.parameters["options"]["covariates"] == ["age", "ecog_ps"]
+
+
+def test_the_new_run_page_refuses_an_empty_group_naming_it(client, world, nantong):
+    from django.urls import reverse
+
+    saved = GroupingDefinition.objects.create(
+        name="ECOG", kind="variable",
+        spec={"variable": "ecog_ps", "groups": [{"label": "0-1", "values": [0, 1]},
+                                                 {"label": "2+", "values": [2, 3, 4]}]},
+    )  # fmt: skip
+    client.force_login(world.nt_investigator)
+
+    response = client.post(
+        reverse("analytics:run_new"),
+        {
+            "template": "report_a",
+            "cohort": world.nt_cohort.pk,
+            "grouping": saved.pk,
+            "covariates": ["age"],
+            "caliper_sd": 0.2,
+            "resistance_cycles": 3,
+            "action": "start",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "group &#x27;2+&#x27; has no patient in the cohort" in response.content.decode()
+    assert not AnalysisRun.objects.exists()
