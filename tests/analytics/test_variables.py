@@ -141,3 +141,17 @@ def test_grouping_checks_name_the_empty_group_and_a_wrong_variable_kind():
                 }
             )
         )
+
+
+def test_the_exported_data_dictionary_describes_a_dictionary_covariate_with_its_coding():
+    from analytics.reports.dictionary import default_dictionary
+
+    ecog = covariate_from_spec({"variable": "ecog_ps", "coding": "categorical", "reference": 0})
+    old = covariate_from_spec({"variable": "age", "coding": "binary", "above": 70})
+    frame = materialise(pd.DataFrame({"ecog_ps": [0.0, 1.0], "age": [60.0, 75.0]}), [ecog, old])
+
+    rows = default_dictionary(frame).set_index("column")
+
+    assert rows.loc[ecog.name, "coding"] == "categorical: 1, 2, 3, 4 each vs 0 (reference)"
+    assert rows.loc[ecog.name, "label"].endswith("(from ecog_ps)")
+    assert rows.loc[old.name, "coding"].endswith("= 1, ≤ 70 = 0")
