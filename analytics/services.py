@@ -66,6 +66,7 @@ SECTION_LABELS: dict[str, str] = {
     "adverse_events": "Adverse events by CTCAE term",
     "matching": "Propensity score matching and balance",
     "resistance": "TACE resistance after N cycles",
+    "subgroups": "Landmark and subgroup analyses (forest plot)",
 }
 
 # Seed 002's Cox covariates and their coding (ANALYSIS.md); the dataset selector derives the
@@ -216,9 +217,12 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
+    analyses = _clean_analyses(options, errors)
     extra = set(options) - {
         "covariates",
         "covariate_specs",
+        "landmark_months",
+        "subgroup_variables",
         "resistance_cycles",
         *MATCHING_OPTION_FIELDS,
     }
@@ -230,8 +234,44 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
         "covariates": list(covariates),
         **({"covariate_specs": specs} if specs else {}),
         "resistance_cycles": cycles,
+        **analyses,
         **matching,
     }
+
+
+def _clean_analyses(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Landmark time (months, > 0) and subgroup variables (grouping variables of the
+    dictionary: categorical, ordinal or binary), or nothing."""
+    from analytics.groupings import DefinitionError
+    from analytics.variables import Kind
+    from analytics.variables import get as variable
+
+    out: dict[str, Any] = {}
+    at = options.get("landmark_months")
+    if at not in (None, ""):
+        try:
+            out["landmark_months"] = float(at)
+            if not 0 < out["landmark_months"] < 1200:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["landmark_months"] = f"The landmark is a time in months above 0, not {at!r}."
+    names = options.get("subgroup_variables") or []
+    for name in names:
+        try:
+            kind = variable(str(name)).kind
+        except DefinitionError as error:
+            errors["subgroup_variables"] = str(error)
+            break
+        if kind == Kind.CONTINUOUS:
+            errors["subgroup_variables"] = (
+                f"{name} is continuous: subgroups are the levels of a categorical, ordinal or "
+                "binary variable"
+            )
+            break
+    else:
+        if names:
+            out["subgroup_variables"] = [str(n) for n in names]
+    return out
 
 
 def _clean_matching(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -330,6 +370,9 @@ def run_parameters(
         ],
         "matching": _matching_parameters(options),
         "resistance_cycles": options["resistance_cycles"],
+        "analyses": {
+            key: options[key] for key in ("landmark_months", "subgroup_variables") if key in options
+        },
         "rule_sets": {
             "tace_refractoriness": cohort.refractoriness_rule_set or None,
             "refractoriness_derivation": REFRACTORINESS_VERSION,
@@ -625,6 +668,7 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
         "covariates": parameters["covariates"],
         "matching": parameters["matching"],
         "resistance_cycles": parameters["resistance_cycles"],
+        "analyses": parameters.get("analyses") or {},
         "rule_sets": parameters["rule_sets"],
         "package_versions": package_versions(),
         "dataset_sha256": dataset.sha256,

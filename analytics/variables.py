@@ -33,7 +33,6 @@ import pandas as pd
 from analytics import covariates as registry
 from analytics.covariates import Coding, Covariate
 from analytics.groupings import DefinitionError, VariableGrouping, level_text
-from analytics.reports.dictionary import describe_column
 
 
 class Kind(StrEnum):
@@ -61,11 +60,11 @@ class Variable:
 
     @property
     def label(self) -> str:
-        return describe_column(self.name).label
+        return _describe(self.name).label
 
     @property
     def unit(self) -> str:
-        return describe_column(self.name).unit
+        return _describe(self.name).unit
 
     @property
     def codings(self) -> tuple[Coding, ...]:
@@ -87,6 +86,13 @@ class Variable:
             "levels": list(self.levels),
             "codings": [str(c) for c in self.codings],
         }
+
+
+def _describe(name: str):
+    # Imported here: analytics.reports imports the report sections, which import this module.
+    from analytics.reports.dictionary import describe_column
+
+    return describe_column(name)
 
 
 _VARIABLES = [

@@ -202,6 +202,8 @@ class RunCreateSerializer(serializers.Serializer):
     # A registry name (e.g. "age", "male") or a spec from the variable dictionary, e.g.
     # {"variable": "ecog_ps", "coding": "categorical", "reference": "0"}: run_create checks.
     covariates = serializers.ListField(child=serializers.JSONField(), required=False)
+    landmark_months = serializers.FloatField(required=False, allow_null=True)
+    subgroup_variables = serializers.ListField(child=serializers.CharField(), required=False)
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
     # Matching options (R MatchIt's): validated by run_create through MatchingOptions.
@@ -217,6 +219,12 @@ class RunCreateSerializer(serializers.Serializer):
     def options(self) -> dict:
         return {
             key: self.validated_data[key]
-            for key in ("covariates", "resistance_cycles", *MATCHING_OPTION_FIELDS)
+            for key in (
+                "covariates",
+                "resistance_cycles",
+                "landmark_months",
+                "subgroup_variables",
+                *MATCHING_OPTION_FIELDS,
+            )
             if key in self.validated_data
         }

@@ -5,8 +5,8 @@ The patients are enrolled through the registry's services (``dataset_factories.a
 ``tests/analytics/data/lung.csv`` with ECOG ≤ 2: sex, ECOG, age (as the birth year), death on
 day ``time`` after the index date if ``event``, else alive then. A grouping "By sex" (reference
 Male) and the covariates age (continuous) and ECOG (categorical, reference 0) — a variable the
-seed's covariate list refused — are saved and run through the API; the worker computes the
-report; the numbers are read back from the workbook and compared with R survival 3.5 run on
+seed's covariate list refused — are saved and run through the API, with a landmark analysis
+at 6 months and subgroups by ECOG (forest plot); the worker computes the report; the numbers are read back from the workbook and compared with R survival 3.5 run on
 the exported dataset CSV (the R calls and their output are in the test's docstring).
 """
 
@@ -100,7 +100,9 @@ def test_lung_by_sex_with_age_and_ecog_matches_r(shared_media, celery_worker_pro
         "/api/v1/analytics/runs/",
         {
             "template": "custom",
-            "sections": ["patient_flow", "survival", "cox"],
+            "sections": ["patient_flow", "survival", "cox", "subgroups"],
+            "landmark_months": 6,
+            "subgroup_variables": ["ecog_ps"],
             "cohort": cohort.pk,
             "grouping": grouping["id"],
             "covariates": [
@@ -158,3 +160,23 @@ def test_lung_by_sex_with_age_and_ecog_matches_r(shared_media, celery_worker_pro
     assert ecog1 == ("0.72 (0.37, 1.41)", "0.341", "0.73 (0.36, 1.49)", "0.393")
     assert ecog2 == ("1.59 (0.79, 3.20)", "0.195", "1.61 (0.78, 3.34)", "0.201")
     assert "χ² = 6.109, df = 4, P = 0.191" in notes
+
+    # x <- subset(d, os_months > 6); x$t <- x$os_months - 6   (41 patients, 19 left out)
+    # survdiff(Surv(t, os_event) ~ arm, data = x): chisq 0.5418202632, p 0.4616793279
+    # coxph(Surv(t, os_event) ~ female, data = x): HR 0.7761566168 (0.394614613,
+    #   1.526601079), p 0.4628169053
+    landmark_row = cells(workbook, "os_landmark")[3]
+    assert landmark_row == ["6", 41, 19, "0.542", "0.462", "0.78 (0.39, 1.53)", "0.463"]
+    # coxph(Surv(os_months, os_event) ~ female, data = d[d$ecog_ps == k, ]):
+    #   ECOG 0: 15 patients, 14 events, HR 2.6634113087 (0.6816945751, 10.4060675527)
+    #   ECOG 1: 26, 24, HR 0.3829473401 (0.1576054251, 0.9304798052)
+    #   ECOG 2: 19, 19, HR 1.2864737895 (0.4786707338, 3.4575224556)
+    # anova(coxph(~ female + factor(ecog_ps)), coxph(~ female * factor(ecog_ps))):
+    #   Chisq 6.97226, Df 2, P 0.030619
+    subgroup_rows = [tuple(row) for row in cells(workbook, "os_subgroups")[3:6]]
+    assert subgroup_rows == [
+        ("ECOG performance status at baseline: 0", 15, 14, "2.66 (0.68, 10.41)", "0.031"),
+        ("ECOG performance status at baseline: 1", 26, 24, "0.38 (0.16, 0.93)", "0.031"),
+        ("ECOG performance status at baseline: 2", 19, 19, "1.29 (0.48, 3.46)", "0.031"),
+    ]
+    assert run.outputs.filter(name__contains="os_subgroup_forest").exists()

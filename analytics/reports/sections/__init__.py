@@ -10,7 +10,15 @@ from collections.abc import Callable
 
 from analytics.reports.context import ReportContext
 from analytics.reports.model import Section
-from analytics.reports.sections import baseline, cox, flow, matching, response, survival
+from analytics.reports.sections import (
+    baseline,
+    cox,
+    flow,
+    matching,
+    response,
+    subgroups,
+    survival,
+)
 
 SectionBuilder = Callable[[ReportContext], Section]
 
@@ -25,4 +33,5 @@ BUILDERS: dict[str, tuple[str, SectionBuilder]] = {
     cox.KEY: (cox.TITLE, cox.build),
     response.RESPONSE_KEY: (response.RESPONSE_TITLE, response.build_response),
     response.AE_KEY: (response.AE_TITLE, response.build_adverse_events),
+    subgroups.KEY: (subgroups.TITLE, subgroups.build),
 }
