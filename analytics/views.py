@@ -18,7 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.choices import RunStatus
 from analytics.forms import RunForm
-from analytics.models import AnalysisRun, ArmDefinition, RunOutput
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from analytics.services import (
     SECTION_LABELS,
     RunNotAllowed,
@@ -206,5 +212,7 @@ def definitions(request: HttpRequest) -> HttpResponse:
         {
             "cohorts": cohorts_visible_to(request.user),
             "arms": ArmDefinition.objects.all(),
+            "groupings": GroupingDefinition.objects.all(),
+            "analyses": AnalysisDefinition.objects.select_related("grouping", "cohort"),
         },
     )

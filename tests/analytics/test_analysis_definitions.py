@@ -111,3 +111,15 @@ def test_a_definition_is_saved_as_the_next_version_and_checked(world):
     assert "unknown variable 'ecog'" in str(bad_covariate.json()["covariates"])
     assert bad_endpoint.status_code == 400
     assert "qol" in str(bad_endpoint.json())
+
+
+def test_the_definitions_page_lists_arms_as_patterns_groupings_and_analyses(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.nt_investigator)
+
+    page = client.get(reverse("analytics:definitions")).content.decode()
+
+    assert "Report A arms: local + systemic vs systemic alone v1" in page
+    assert "Report B v1" in page
+    assert "none of [any systemic therapy]" in page
