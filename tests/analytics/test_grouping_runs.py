@@ -258,3 +258,17 @@ def test_the_new_run_page_refuses_an_empty_group_naming_it(client, world, nanton
     assert response.status_code == 200
     assert "group &#x27;2+&#x27; has no patient in the cohort" in response.content.decode()
     assert not AnalysisRun.objects.exists()
+
+
+def test_the_run_pages_name_the_compared_groups(api, client, world, nantong):
+    from django.urls import reverse
+
+    saved = grouping(api)
+    run_id = api.post(RUNS, run_body(world, saved), format="json").json()["id"]
+    client.force_login(world.nt_investigator)
+
+    detail = client.get(reverse("analytics:run_detail", args=[run_id])).content.decode()
+    listing = client.get(reverse("analytics:run_list")).content.decode()
+
+    assert "Female vs Male (reference) — By sex v1" in detail
+    assert "Female vs Male" in listing
