@@ -162,6 +162,6 @@ def analysis_create_version(*, name: str, user=None, **fields) -> AnalysisDefini
     definition.full_clean()
     _clean_sections(definition.template, definition.sections or None)
     _clean_options(definition.template, definition.options)
-    _two_groups(definition.grouping)
+    _two_groups(definition.grouping, definition.sections or None)
     definition.save()
     return definition

@@ -67,6 +67,7 @@ SECTION_LABELS: dict[str, str] = {
     "matching": "Propensity score matching and balance",
     "resistance": "TACE resistance after N cycles",
     "subgroups": "Landmark and subgroup analyses (forest plot)",
+    "groups": "Two or more groups: KM by group, log-rank (k − 1 df), Holm-adjusted pairs, Cox",
 }
 
 # Seed 002's Cox covariates and their coding (ANALYSIS.md); the dataset selector derives the
@@ -223,6 +224,7 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
         "covariate_specs",
         "landmark_months",
         "subgroup_variables",
+        "cox_include_grouping",
         "resistance_cycles",
         *MATCHING_OPTION_FIELDS,
     }
@@ -235,6 +237,11 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
         **({"covariate_specs": specs} if specs else {}),
         "resistance_cycles": cycles,
         **analyses,
+        **(
+            {"cox_include_grouping": bool(options["cox_include_grouping"])}
+            if "cox_include_grouping" in options
+            else {}
+        ),
         **matching,
     }
 
@@ -343,7 +350,7 @@ def run_parameters(
     With a grouping, "control_arm"/"treatment_arm" name its reference and compared group
     (the report's two columns) and "grouping" holds the definition."""
     if grouping is not None:
-        reference, compared = _two_groups(grouping)
+        reference, compared = _two_groups(grouping, sections)
         arms = {
             "control_arm": {"name": reference, "grouping_group": True},
             "treatment_arm": {"name": compared, "grouping_group": True},
@@ -387,17 +394,24 @@ def run_parameters(
     }
 
 
-def _two_groups(grouping: GroupingDefinition) -> tuple[str, str]:
-    """(reference, compared) of a two-group grouping; the report sections compare two."""
+# Sections that compare any number of groups; every other section compares two.
+K_GROUP_SECTIONS = frozenset({"patient_flow", "groups"})
+
+
+def _two_groups(grouping: GroupingDefinition, sections: list[str] | None = None) -> tuple[str, str]:
+    """(reference, compared) of a grouping: the report's two columns. A grouping of more
+    than two groups is allowed only for a report of the k-group sections, where the pair
+    only names the reference (the "groups" section compares them all)."""
     labels = grouping.grouping().labels
-    if len(labels) != 2:
+    reference = grouping.reference_label
+    if len(labels) != 2 and not (sections and set(sections) <= K_GROUP_SECTIONS):
         raise ValidationError(
             {
                 "grouping": f"{grouping} has {len(labels)} groups ({', '.join(labels)}); the "
-                "report sections compare two groups"
+                "report sections compare two groups — for more, choose a custom report with "
+                "the 'groups' section (and the patient flow)"
             }
         )
-    reference = grouping.reference_label
     return reference, next(label for label in labels if label != reference)
 
 
@@ -460,7 +474,7 @@ def run_create(
     if grouping is None and (control_arm is None or treatment_arm is None):
         raise ValidationError({"treatment_arm": "Choose two arms to compare, or a grouping."})
     if grouping is not None:
-        _two_groups(grouping)
+        _two_groups(grouping, clean_sections)
     if grouping is not None or clean_options.get("covariate_specs"):
         from analytics.definitions import preflight
 
@@ -725,9 +739,11 @@ def _execute(run: AnalysisRun) -> None:
         control_arm=run.compared_groups[0],
         treatment_arm=run.compared_groups[1],
         options=options,
-        sections=run.sections or None,
+        sections=_engine_sections(run),
         progress=_progress_writer(run.pk),
     )
+    if "groups" in (run.sections or []):
+        report.sections.append(_groups_section(run, dataset.frame, options))
     timings["statistics_s"] = round(time.perf_counter() - clock, 1)
     clock = time.perf_counter()
     files = _render_all(run, report, dataset.frame, renderers, timings)
@@ -749,6 +765,23 @@ def _execute(run: AnalysisRun) -> None:
             },
             result=result,
         )
+
+
+def _engine_sections(run: AnalysisRun) -> list[str] | None:
+    """The sections the report engine computes: all but "groups" (which compares every group
+    of the grouping, appended by ``_groups_section``)."""
+    if not run.sections:
+        return None
+    return [s for s in run.sections if s != "groups"] or ["patient_flow"]
+
+
+def _groups_section(run: AnalysisRun, frame, options: dict[str, Any]):
+    from analytics.reports.sections.groups import build_groups_section
+
+    grouping = run.parameters.get("grouping")
+    reference, compared = run.compared_groups
+    groups = list(grouping["groups"]) if grouping else [reference, compared]
+    return build_groups_section(frame, groups, reference, options)
 
 
 def _render_all(

@@ -203,6 +203,7 @@ class RunCreateSerializer(serializers.Serializer):
     # {"variable": "ecog_ps", "coding": "categorical", "reference": "0"}: run_create checks.
     covariates = serializers.ListField(child=serializers.JSONField(), required=False)
     landmark_months = serializers.FloatField(required=False, allow_null=True)
+    cox_include_grouping = serializers.BooleanField(required=False)
     subgroup_variables = serializers.ListField(child=serializers.CharField(), required=False)
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
@@ -224,6 +225,7 @@ class RunCreateSerializer(serializers.Serializer):
                 "resistance_cycles",
                 "landmark_months",
                 "subgroup_variables",
+                "cox_include_grouping",
                 *MATCHING_OPTION_FIELDS,
             )
             if key in self.validated_data

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import AnalysisRun, GroupingDefinition
 from tests.analytics.dataset_factories import add_patient
-from tests.analytics.test_run_helpers import world
+from tests.analytics.test_run_helpers import make_cohort, world
 
 __all__ = ["world"]
 
@@ -272,3 +272,76 @@ def test_the_run_pages_name_the_compared_groups(api, client, world, nantong):
 
     assert "Female vs Male (reference) — By sex v1" in detail
     assert "Female vs Male" in listing
+
+
+def test_three_groups_are_compared_by_the_groups_section_of_a_custom_run(
+    api, world, settings, tmp_path
+):
+    """In-process run (the real report engine and renderers): ECOG 0 / 1 / 2 as three groups;
+    the workbook holds the k-group medians with the log-rank test on 2 df."""
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from analytics.choices import RunStatus
+    from analytics.models import RunOutput
+    from analytics.services import run_execute
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    index = dt.date(2023, 3, 1)
+    for i in range(12):
+        add_patient(
+            world.nt,
+            ecog_ps=i % 3,
+            sex=("male", "female")[i % 2],
+            birth_year=1950 + i,
+            death_date=index + dt.timedelta(days=60 + 45 * i) if i % 4 else None,
+            alive_on=None if i % 4 else index + dt.timedelta(days=700),
+        )
+    saved = grouping(
+        api,
+        {
+            "name": "ECOG",
+            "kind": "variable",
+            "spec": {
+                "variable": "ecog_ps",
+                "groups": [
+                    {"label": "ECOG 0", "values": [0]},
+                    {"label": "ECOG 1", "values": [1]},
+                    {"label": "ECOG 2", "values": [2]},
+                ],
+            },
+        },
+    )
+    refused = api.post(RUNS, run_body(world, saved, covariates=["age"]), format="json")
+    assert refused.status_code == 400
+    assert "'groups' section" in str(refused.json())
+
+    # ECOG 2 is outside the seed eligibility: a cohort that keeps every patient.
+    cohort = make_cohort("Nantong, all", [world.nt], exclude_ineligible=False)
+    response = api.post(
+        RUNS,
+        {
+            **run_body(world, saved, covariates=["age"]),
+            "cohort": cohort.pk,
+            "template": "custom",
+            "sections": ["patient_flow", "groups"],
+            "cox_include_grouping": False,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+
+    assert run_execute(response.json()["id"]) == RunStatus.SUCCEEDED
+    run = AnalysisRun.objects.get(pk=response.json()["id"])
+    with run.outputs.get(kind=RunOutput.Kind.XLSX).file.open("rb") as handle:
+        workbook = openpyxl.load_workbook(io.BytesIO(handle.read()))
+    medians = list(workbook["os_group_medians"].iter_rows(values_only=True))
+    groups = [row[0] for row in medians if row[0] in ("ECOG 0", "ECOG 1", "ECOG 2")]
+    assert groups == ["ECOG 0", "ECOG 1", "ECOG 2"]
+    header = medians[2]
+    first = medians[3]
+    assert first[header.index("df")] == "2"
+    cox = [row[0] for row in workbook["os_group_cox"].iter_rows(values_only=True)]
+    assert "Group ECOG 1 (vs ECOG 0)" in cox
