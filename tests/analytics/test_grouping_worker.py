@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyreadstat
 import pytest
 from rest_framework.test import APIClient
 
@@ -180,3 +181,13 @@ def test_lung_by_sex_with_age_and_ecog_matches_r(shared_media, celery_worker_pro
         ("ECOG performance status at baseline: 2", 19, 19, "1.29 (0.48, 3.46)", "0.031"),
     ]
     assert run.outputs.filter(name__contains="os_subgroup_forest").exists()
+
+    # The SPSS file carries the coded covariate with its coding in the variable label.
+    sav = shared_media / "lung.sav"
+    sav.write_bytes(output(run, RunOutput.Kind.SAV))
+    spss, meta = pyreadstat.read_sav(str(sav))
+    assert spss["ecog_ps_cat_ref_0"].tolist() == dataset["ecog_ps_cat_ref_0"].tolist()
+    assert "ECOG" in meta.column_names_to_labels["ecog_ps_cat_ref_0"]
+    dictionary = pd.read_csv(io.BytesIO(output(run, RunOutput.Kind.DICTIONARY)))
+    coding = dictionary.set_index("column").loc["ecog_ps_cat_ref_0", "coding"]
+    assert coding == "categorical: 1, 2, 3, 4 each vs 0 (reference)"
