@@ -43,6 +43,13 @@ class RunForm(forms.Form):
         "endpoints and options are used, and the fields below except the cohort and the "
         "title are ignored.",
     )
+    save_as = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Save these choices as a definition named",
+        help_text="Optional: the run then refers to that saved definition (a new version if "
+        "the name exists). Needs a grouping.",
+    )
     cohort = forms.ModelChoiceField(
         queryset=None, help_text="The cohort fixes the sites and the data cut-off."
     )

@@ -119,6 +119,23 @@ def _start(user, form: RunForm):
             user=user, definition=data["definition"], cohort=data["cohort"], title=data["title"]
         )
     grouping = data.get("grouping")
+    if data.get("save_as"):
+        from analytics.cohorts import analysis_create_version
+
+        if grouping is None:
+            raise ValidationError({"grouping": "A saved definition compares a grouping's groups."})
+        definition = analysis_create_version(
+            name=data["save_as"],
+            user=user,
+            template=data["template"],
+            sections=data["sections"] or [],
+            grouping=grouping,
+            endpoints=["os", "pfs"],
+            options=form.options(),
+        )
+        return run_definition(
+            user=user, definition=definition, cohort=data["cohort"], title=data["title"]
+        )
     return run_create(
         user=user,
         template=data["template"],

@@ -345,3 +345,37 @@ def test_three_groups_are_compared_by_the_groups_section_of_a_custom_run(
     assert first[header.index("df")] == "2"
     cox = [row[0] for row in workbook["os_group_cox"].iter_rows(values_only=True)]
     assert "Group ECOG 1 (vs ECOG 0)" in cox
+
+
+def test_the_new_run_page_saves_the_choices_as_a_definition_the_run_refers_to(
+    client, world, nantong
+):
+    from django.urls import reverse
+
+    from analytics.models import AnalysisDefinition
+
+    saved = GroupingDefinition.objects.create(
+        name="By sex", kind="variable", spec=BY_SEX["spec"], reference="Male"
+    )
+    client.force_login(world.nt_investigator)
+
+    response = client.post(
+        reverse("analytics:run_new"),
+        {
+            "template": "report_a",
+            "cohort": world.nt_cohort.pk,
+            "grouping": saved.pk,
+            "covariates": ["age"],
+            "caliper_sd": 0.2,
+            "resistance_cycles": 3,
+            "save_as": "Survival by sex",
+            "action": "start",
+        },
+    )
+
+    assert response.status_code == 302
+    definition = AnalysisDefinition.objects.get(name="Survival by sex")
+    run = AnalysisRun.objects.get()
+    assert run.definition == definition
+    assert definition.grouping == saved
+    assert definition.options["covariates"] == ["age"]
