@@ -79,3 +79,49 @@ def test_revising_a_seed_arms_window_rebuilds_its_pattern():
 
     assert revised.pattern == seed_pattern("tace_alone", 60).to_dict()
     assert ArmDefinition.objects.get(pk=arm.pk).pattern == seed_pattern("tace_alone", 90).to_dict()
+
+
+def test_a_grouping_of_pattern_arms_anchored_on_refractoriness_builds_the_dataset():
+    from analytics.cohorts import grouping_create_version
+    from analytics.selectors import build_analysis_dataset
+    from tests.analytics.test_run_helpers import make_cohort
+
+    site = make_site()
+    treated = add_patient(site, arm="systemic", refractory=True)
+    untreated = add_patient(site, arm=None, refractory=True)
+    add_patient(site, arm="systemic", refractory=False)  # no refractoriness date: no group
+    after = {"anchor": "refractoriness:seed002_operational", "window_end_days": 365}
+    grouping = grouping_create_version(
+        name="After refractoriness",
+        kind="treatment_pattern",
+        spec={
+            "arms": [
+                {
+                    "label": "Systemic",
+                    "pattern": {**after, "clauses": [{"combine": "all_of", "terms": ["systemic"]}]},
+                },
+                {
+                    "label": "No systemic",
+                    "pattern": {
+                        **after,
+                        "clauses": [{"combine": "none_of", "terms": ["systemic"]}],
+                    },
+                },
+            ]
+        },
+        reference="No systemic",
+    )
+
+    from registry.choices import Role
+    from tests.registry.factories import make_user
+
+    investigator = make_user("investigator", Role.REGISTRY_INVESTIGATOR)
+    dataset = build_analysis_dataset(
+        user=investigator, cohort=make_cohort("All", [site]), grouping=grouping
+    )
+
+    arms = dict(zip(dataset.frame["patient_id"], dataset.frame["arm"], strict=True))
+    assert arms == {treated.pk: "Systemic", untreated.pk: "No systemic"}
+    assert dataset.flow[-1]["excluded"] == {
+        "in none of the grouping's groups (or its variable is missing)": 1
+    }
