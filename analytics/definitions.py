@@ -19,7 +19,13 @@ from django.core.exceptions import ValidationError
 
 from analytics import covariates as registry
 from analytics.groupings import DefinitionError
-from analytics.models import ArmDefinition, CohortDefinition, GroupingDefinition
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+)
 from analytics.variables import (
     check_covariates,
     check_groups,
@@ -137,3 +143,90 @@ def materialise_run_covariates(frame, options: dict[str, Any]):
     if not specs:
         return frame
     return materialise(frame, [covariate_from_spec(spec) for spec in specs])
+
+
+# --- run options and execution of the investigator-defined parts (called by services) ------
+
+
+def clean_analyses(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Landmark time (months, > 0) and subgroup variables (grouping variables of the
+    dictionary: categorical, ordinal or binary), or nothing."""
+    from analytics.groupings import DefinitionError
+    from analytics.variables import Kind
+    from analytics.variables import get as variable
+
+    out: dict[str, Any] = {}
+    at = options.get("landmark_months")
+    if at not in (None, ""):
+        try:
+            out["landmark_months"] = float(at)
+            if not 0 < out["landmark_months"] < 1200:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["landmark_months"] = f"The landmark is a time in months above 0, not {at!r}."
+    names = options.get("subgroup_variables") or []
+    for name in names:
+        try:
+            kind = variable(str(name)).kind
+        except DefinitionError as error:
+            errors["subgroup_variables"] = str(error)
+            break
+        if kind == Kind.CONTINUOUS:
+            errors["subgroup_variables"] = (
+                f"{name} is continuous: subgroups are the levels of a categorical, ordinal or "
+                "binary variable"
+            )
+            break
+    else:
+        if names:
+            out["subgroup_variables"] = [str(n) for n in names]
+    return out
+
+
+def engine_sections(run: AnalysisRun) -> list[str] | None:
+    """The sections the report engine computes: all but "groups" (which compares every group
+    of the grouping, appended by ``groups_section``)."""
+    if not run.sections:
+        return None
+    return [s for s in run.sections if s != "groups"] or ["patient_flow"]
+
+
+def groups_section(run: AnalysisRun, frame, options: dict[str, Any]):
+    from analytics.reports.sections.groups import build_groups_section
+
+    grouping = run.parameters.get("grouping")
+    reference, compared = run.compared_groups
+    groups = list(grouping["groups"]) if grouping else [reference, compared]
+    return build_groups_section(frame, groups, reference, options)
+
+
+def run_definition(
+    *,
+    user,
+    definition: AnalysisDefinition,
+    cohort: CohortDefinition | None = None,
+    title: str = "",
+    enqueue: bool = True,
+) -> AnalysisRun:
+    """Queue a run of one version of a saved analysis definition (over its cohort, or
+    ``cohort`` when the definition leaves it to the run)."""
+    cohort = definition.cohort or cohort
+    if cohort is None:
+        raise ValidationError({"cohort": f"{definition} needs a cohort to run on."})
+    if definition.cohort is not None and cohort != definition.cohort:
+        raise ValidationError(
+            {"cohort": f"{definition} runs on its own cohort {definition.cohort}."}
+        )
+    from analytics.services import run_create
+
+    return run_create(
+        user=user,
+        template=definition.template,
+        cohort=cohort,
+        grouping=definition.grouping,
+        options=definition.options,
+        sections=definition.sections or None,
+        title=title or f"{definition} on {cohort}",
+        enqueue=enqueue,
+        definition=definition,
+    )

@@ -218,7 +218,9 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
-    analyses = _clean_analyses(options, errors)
+    from analytics.definitions import clean_analyses
+
+    analyses = clean_analyses(options, errors)
     extra = set(options) - {
         "covariates",
         "covariate_specs",
@@ -244,41 +246,6 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
         ),
         **matching,
     }
-
-
-def _clean_analyses(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """Landmark time (months, > 0) and subgroup variables (grouping variables of the
-    dictionary: categorical, ordinal or binary), or nothing."""
-    from analytics.groupings import DefinitionError
-    from analytics.variables import Kind
-    from analytics.variables import get as variable
-
-    out: dict[str, Any] = {}
-    at = options.get("landmark_months")
-    if at not in (None, ""):
-        try:
-            out["landmark_months"] = float(at)
-            if not 0 < out["landmark_months"] < 1200:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors["landmark_months"] = f"The landmark is a time in months above 0, not {at!r}."
-    names = options.get("subgroup_variables") or []
-    for name in names:
-        try:
-            kind = variable(str(name)).kind
-        except DefinitionError as error:
-            errors["subgroup_variables"] = str(error)
-            break
-        if kind == Kind.CONTINUOUS:
-            errors["subgroup_variables"] = (
-                f"{name} is continuous: subgroups are the levels of a categorical, ordinal or "
-                "binary variable"
-            )
-            break
-    else:
-        if names:
-            out["subgroup_variables"] = [str(n) for n in names]
-    return out
 
 
 def _clean_matching(options: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -517,36 +484,6 @@ def run_create(
     return run
 
 
-def run_definition(
-    *,
-    user,
-    definition: AnalysisDefinition,
-    cohort: CohortDefinition | None = None,
-    title: str = "",
-    enqueue: bool = True,
-) -> AnalysisRun:
-    """Queue a run of one version of a saved analysis definition (over its cohort, or
-    ``cohort`` when the definition leaves it to the run)."""
-    cohort = definition.cohort or cohort
-    if cohort is None:
-        raise ValidationError({"cohort": f"{definition} needs a cohort to run on."})
-    if definition.cohort is not None and cohort != definition.cohort:
-        raise ValidationError(
-            {"cohort": f"{definition} runs on its own cohort {definition.cohort}."}
-        )
-    return run_create(
-        user=user,
-        template=definition.template,
-        cohort=cohort,
-        grouping=definition.grouping,
-        options=definition.options,
-        sections=definition.sections or None,
-        title=title or f"{definition} on {cohort}",
-        enqueue=enqueue,
-        definition=definition,
-    )
-
-
 def _enqueue(run_id: int) -> None:
     from analytics.tasks import execute_run
 
@@ -703,7 +640,7 @@ def _execute(run: AnalysisRun) -> None:
             "of this run's cohort."
         )
     clock = time.perf_counter()
-    from analytics.definitions import materialise_run_covariates
+    from analytics.definitions import engine_sections, groups_section, materialise_run_covariates
 
     dataset = build_analysis_dataset(
         user=run.created_by,
@@ -739,11 +676,11 @@ def _execute(run: AnalysisRun) -> None:
         control_arm=run.compared_groups[0],
         treatment_arm=run.compared_groups[1],
         options=options,
-        sections=_engine_sections(run),
+        sections=engine_sections(run),
         progress=_progress_writer(run.pk),
     )
     if "groups" in (run.sections or []):
-        report.sections.append(_groups_section(run, dataset.frame, options))
+        report.sections.append(groups_section(run, dataset.frame, options))
     timings["statistics_s"] = round(time.perf_counter() - clock, 1)
     clock = time.perf_counter()
     files = _render_all(run, report, dataset.frame, renderers, timings)
@@ -765,23 +702,6 @@ def _execute(run: AnalysisRun) -> None:
             },
             result=result,
         )
-
-
-def _engine_sections(run: AnalysisRun) -> list[str] | None:
-    """The sections the report engine computes: all but "groups" (which compares every group
-    of the grouping, appended by ``_groups_section``)."""
-    if not run.sections:
-        return None
-    return [s for s in run.sections if s != "groups"] or ["patient_flow"]
-
-
-def _groups_section(run: AnalysisRun, frame, options: dict[str, Any]):
-    from analytics.reports.sections.groups import build_groups_section
-
-    grouping = run.parameters.get("grouping")
-    reference, compared = run.compared_groups
-    groups = list(grouping["groups"]) if grouping else [reference, compared]
-    return build_groups_section(frame, groups, reference, options)
 
 
 def _render_all(

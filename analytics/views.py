@@ -17,6 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.choices import RunStatus
+from analytics.definitions import run_definition
 from analytics.forms import RunForm
 from analytics.models import (
     AnalysisDefinition,
@@ -30,7 +31,6 @@ from analytics.services import (
     RunNotAllowed,
     cohorts_visible_to,
     run_create,
-    run_definition,
     run_rerun,
     runs_visible_to,
     user_can_analyse,

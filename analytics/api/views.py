@@ -23,13 +23,12 @@ from analytics.cohorts import (
     arm_create_version,
     grouping_create_version,
 )
-from analytics.definitions import preview
+from analytics.definitions import preview, run_definition
 from analytics.models import AnalysisDefinition, ArmDefinition, GroupingDefinition, RunOutput
 from analytics.services import (
     RunNotAllowed,
     cohorts_visible_to,
     run_create,
-    run_definition,
     run_rerun,
     runs_visible_to,
     user_can_analyse,
