@@ -6,7 +6,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 
 
 @admin.register(CohortDefinition)
@@ -29,8 +36,45 @@ class CohortDefinitionAdmin(admin.ModelAdmin):
 
 @admin.register(ArmDefinition)
 class ArmDefinitionAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "rule", "window_days"]
+    list_display = ["name", "version", "rule", "window_days", "pattern_text"]
     list_filter = ["rule"]
+    search_fields = ["name", "description"]
+
+    @admin.display(description="Treatment pattern")
+    def pattern_text(self, arm: ArmDefinition) -> str:
+        return arm.treatment_pattern.text()
+
+
+class _VersionedAdmin(admin.ModelAdmin):
+    """A saved version is never edited: adding one with an existing name saves the next
+    version; an existing version is shown read-only."""
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return [f.name for f in self.model._meta.fields]
+        return ["version", "created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            return
+        from analytics.cohorts import _next_version
+
+        obj.version = _next_version(self.model, obj.name)
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(GroupingDefinition)
+class GroupingDefinitionAdmin(_VersionedAdmin):
+    list_display = ["name", "version", "kind", "reference", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(AnalysisDefinition)
+class AnalysisDefinitionAdmin(_VersionedAdmin):
+    list_display = ["name", "version", "template", "grouping", "cohort", "created_at"]
+    list_filter = ["template"]
     search_fields = ["name", "description"]
 
 

@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from analytics.models import ArmDefinition, CohortDefinition
+from analytics.models import (
+    AnalysisDefinition,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+)
 from registry.access import Action, site_ids_for
 from registry.models import Site
 
@@ -27,7 +32,7 @@ COHORT_FIELDS = (
     "exclude_ineligible",
     "cutoff_date",
 )
-ARM_FIELDS = ("rule", "window_days", "description")
+ARM_FIELDS = ("rule", "window_days", "pattern", "description")
 
 
 def _require_analyst(user) -> set[int] | None:
@@ -105,4 +110,58 @@ def arm_revise(*, arm: ArmDefinition, user=None, **changes) -> ArmDefinition:
     if unknown:
         raise TypeError(f"Unknown arm field(s): {', '.join(sorted(unknown))}")
     fields = {name: getattr(arm, name) for name in ARM_FIELDS} | changes
+    if "pattern" not in changes and ({"rule", "window_days"} & set(changes)):
+        # The pattern follows a changed seed rule or window (ArmDefinition.save rebuilds a
+        # seed rule's pattern; a written pattern keeps its clauses with the new window end).
+        if fields["rule"]:
+            fields["pattern"] = {}
+        else:
+            fields["pattern"] = {**arm.pattern, "window_end_days": fields["window_days"]}
     return arm_create_version(name=arm.name, user=user, **fields)
+
+
+@transaction.atomic
+def grouping_create_version(
+    *, name: str, kind: str, spec: dict, reference: str = "", description: str = "", user=None
+) -> GroupingDefinition:
+    """Save a grouping definition as the next version of ``name`` (version 1 if new).
+
+    Validated first (``GroupingDefinition.clean``): an unknown variable, level, anchor or
+    treatment term, fewer than two groups or an unknown reference is refused naming it."""
+    _require_analyst(user)
+    grouping = GroupingDefinition(
+        name=name,
+        version=_next_version(GroupingDefinition, name),
+        kind=kind,
+        spec=spec,
+        reference=reference,
+        description=description,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    grouping.full_clean()
+    grouping.save()
+    return grouping
+
+
+@transaction.atomic
+def analysis_create_version(*, name: str, user=None, **fields) -> AnalysisDefinition:
+    """Save an analysis definition as the next version of ``name`` (version 1 if new).
+
+    Its options are checked as a run's would be (``services._clean_options``: unknown
+    covariate, coding not allowed, bad matching option…) and its grouping must have the two
+    groups the report sections compare; cohort-dependent checks wait for the run."""
+    from analytics.services import _clean_options, _clean_sections, _two_groups
+
+    _require_analyst(user)
+    definition = AnalysisDefinition(
+        name=name,
+        version=_next_version(AnalysisDefinition, name),
+        created_by=user if user is not None and user.is_authenticated else None,
+        **fields,
+    )
+    definition.full_clean()
+    _clean_sections(definition.template, definition.sections or None)
+    _clean_options(definition.template, definition.options)
+    _two_groups(definition.grouping, definition.sections or None)
+    definition.save()
+    return definition

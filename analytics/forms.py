@@ -6,7 +6,7 @@ from django import forms
 
 from analytics import covariates
 from analytics.choices import ReportTemplate
-from analytics.models import ArmDefinition
+from analytics.models import AnalysisDefinition, ArmDefinition, GroupingDefinition
 from analytics.services import (
     COX_SELECTIONS,
     DEFAULT_CALIPER_SD,
@@ -19,6 +19,7 @@ from analytics.services import (
     cohorts_visible_to,
 )
 from analytics.stats.matching import MAX_RATIO, ORDERS, SMD_DENOMINATORS
+from analytics.variables import VARIABLES
 
 REPORT_ARM_RULES = {
     ReportTemplate.REPORT_A: ("systemic_alone", "local_plus_systemic"),
@@ -37,11 +38,33 @@ class RunForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Only for a custom set of sections.",
     )
+    definition = forms.ModelChoiceField(
+        queryset=AnalysisDefinition.objects.select_related("grouping"),
+        required=False,
+        label="Saved analysis definition",
+        help_text="Run a saved definition (e.g. Report A, Report B): its report, groups, "
+        "endpoints and options are used, and the fields below except the cohort and the "
+        "title are ignored.",
+    )
+    save_as = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Save these choices as a definition named",
+        help_text="Optional: the run then refers to that saved definition (a new version if "
+        "the name exists). Needs a grouping.",
+    )
     cohort = forms.ModelChoiceField(
         queryset=None, help_text="The cohort fixes the sites and the data cut-off."
     )
-    control_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
-    treatment_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all())
+    grouping = forms.ModelChoiceField(
+        queryset=GroupingDefinition.objects.all(),
+        required=False,
+        label="Groups to compare",
+        help_text="A grouping definition (treatment-pattern arms or a patient variable such "
+        "as sex or ECOG); leave empty to compare the two arms below.",
+    )
+    control_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all(), required=False)
+    treatment_arm = forms.ModelChoiceField(queryset=ArmDefinition.objects.all(), required=False)
     covariates = forms.MultipleChoiceField(
         choices=covariates.choices,  # a callable: read when the form is built
         initial=DEFAULT_COVARIATES,
@@ -62,6 +85,14 @@ class RunForm(forms.Form):
         max_value=1,
         required=False,
         label="Univariable P threshold for the multivariable model",
+    )
+    dictionary_covariates = forms.JSONField(
+        required=False,
+        label="More covariates from the variable dictionary",
+        help_text='A JSON list, e.g. [{"variable": "ecog_ps", "coding": "categorical", '
+        '"reference": "0"}, {"variable": "age", "coding": "binary", "above": 65}]. Codings: '
+        + "; ".join(f"{v.name}: {'/'.join(v.codings)}" for v in VARIABLES.values()),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     caliper_sd = forms.FloatField(
         initial=DEFAULT_CALIPER_SD,
@@ -131,8 +162,11 @@ class RunForm(forms.Form):
 
     def options(self) -> dict:
         data = self.cleaned_data
+        extra = data.get("dictionary_covariates") or []
+        if not isinstance(extra, list):
+            extra = [extra]
         options = {
-            "covariates": data["covariates"] or DEFAULT_COVARIATES,
+            "covariates": [*(data["covariates"] or DEFAULT_COVARIATES), *extra],
             "caliper_sd": data["caliper_sd"],
             "resistance_cycles": data["resistance_cycles"],
             "cox_selection": data["cox_selection"] or DEFAULT_COX_SELECTION,

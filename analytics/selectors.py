@@ -39,9 +39,9 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from analytics import covariates
-from analytics.arms import TREATMENT_COLUMNS, rule_matches
 from analytics.columns import _dates, adverse_events_long, dataset_hash
-from analytics.models import ArmDefinition, CohortDefinition
+from analytics.groupings import TREATMENT_COLUMNS, assign_pattern_groups
+from analytics.models import ArmDefinition, CohortDefinition, GroupingDefinition
 from registry.access import Action, site_ids_for
 from registry.derivations.days import day_number as _day
 from registry.derivations.endpoints import endpoints_at_cutoff
@@ -150,6 +150,7 @@ BASE_COLUMNS = [
 COVARIATE_COLUMNS = [c.name for c in covariates.derived_covariates()]
 
 NO_ARM = "treatments match neither arm definition"
+NO_GROUP = "in none of the grouping's groups (or its variable is missing)"
 
 
 @dataclass
@@ -164,11 +165,13 @@ def build_analysis_dataset(
     *,
     user,
     cohort: CohortDefinition,
-    control_arm: ArmDefinition,
-    treatment_arm: ArmDefinition,
+    control_arm: ArmDefinition | None = None,
+    treatment_arm: ArmDefinition | None = None,
+    grouping: GroupingDefinition | None = None,
     resistance_cycles: int = DEFAULT_RESISTANCE_CYCLES,
 ) -> AnalysisDataset:
-    """The analysis dataset of ``cohort`` with the two arms.
+    """The dataset of ``cohort`` with each patient's group in ``arm``: one of the two arms,
+    or (``grouping``) one of the grouping definition's groups (``analytics.groupings``).
 
     ``refractory_progression_after_n_cycles`` is TACE resistance after ``resistance_cycles``
     sessions, evaluated here with the run's N on what is dated by the cut-off, by the registry's
@@ -189,20 +192,22 @@ def build_analysis_dataset(
     flow.append(step)
 
     treatments = _treatments(patients, cutoff)
-    index_days = frame["index_day"].to_numpy(dtype=float)
-    frame["arm"] = assign_arms(
-        treatments, frame["patient_id"], index_days, control_arm, treatment_arm
-    )
+    if grouping is None:
+        frame["arm"] = assign_arms(treatments, frame, control_arm, treatment_arm)
+        labels = [control_arm.name, treatment_arm.name]
+        step, reason = "Assigned to an arm", NO_ARM
+    else:
+        frame["arm"] = assign_groups(grouping, treatments, frame)
+        labels = grouping.grouping().labels
+        step, reason = "Assigned to a group", NO_GROUP
     no_arm = frame["arm"].isna()
     arm_counts = frame.loc[~no_arm, "arm"].value_counts()
     flow.append(
         {
-            "step": "Assigned to an arm",
+            "step": step,
             "n": int((~no_arm).sum()),
-            "excluded": {NO_ARM: int(no_arm.sum())} if no_arm.any() else {},
-            "by_arm": {
-                arm.name: int(arm_counts.get(arm.name, 0)) for arm in (control_arm, treatment_arm)
-            },
+            "excluded": {reason: int(no_arm.sum())} if no_arm.any() else {},
+            "by_arm": {label: int(arm_counts.get(label, 0)) for label in labels},
         }
     )
     frame = frame.loc[~no_arm].reset_index(drop=True)
@@ -234,6 +239,8 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
     annotations = {f"_{column}": Cast(path, FloatField()) for path, column in FLOAT_FIELDS.items()}
     for rule_set in REFRACTORINESS_RULE_SETS:
         annotations[f"_refractory_{rule_set}"] = KT(f"tace_refractoriness__{rule_set}__status")
+    for rule_set in REFRACTORINESS_RULE_SETS:  # the anchor of a treatment-pattern arm
+        annotations[f"_refractory_{rule_set}_date"] = KT(f"tace_refractoriness__{rule_set}__date")
     # As JSON text: almost every patient has "[]", which needs no decoding.
     annotations["_eligibility_flags"] = Cast("eligibility_flags", TextField())
     annotations["_index_day"] = EpochDays("index_date")
@@ -247,11 +254,14 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         *PATIENT_FIELDS.values(),
         *FLOAT_FIELDS.values(),
         *(f"refractory_{rule_set}" for rule_set in REFRACTORINESS_RULE_SETS),
+        *(f"refractory_{rule_set}_date" for rule_set in REFRACTORINESS_RULE_SETS),
         "eligibility_flags",
         "index_day",
         "death_day",
     ]
     frame = _fetch(rows, columns)
+    for rule_set in REFRACTORINESS_RULE_SETS:
+        frame[f"refractory_{rule_set}_day"] = iso_days(frame.pop(f"refractory_{rule_set}_date"))
     for column in ("index_day", "death_day"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["index_date"] = _dates(frame["index_day"].to_numpy())
@@ -260,6 +270,14 @@ def _patient_frame(patients: QuerySet[Patient]) -> pd.DataFrame:
         json.loads(text) if text and text != "[]" else [] for text in frame["eligibility_flags"]
     ]
     return frame
+
+
+def iso_days(values: pd.Series) -> pd.Series:
+    """Day numbers (days since 1970-01-01, NaN when missing) of ISO date texts."""
+    known = values.where(values.notna() & (values != ""), None)
+    stamps = pd.to_datetime(known, errors="coerce", format="ISO8601")
+    days = (stamps - pd.Timestamp("1970-01-01")).dt.days
+    return days.astype(float)
 
 
 def _apply_cohort_filters(
@@ -327,23 +345,29 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
     """Every treatment row started by the cut-off, in one UNION query: the frame the arm rules
     of ``analytics.arms`` read.
 
-    Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class.
+    Columns: patient_id, modality, day (days since 1970-01-01, float), drug_class, agent.
     """
     parts = []
     for model, modality in TREATMENT_SOURCES:
-        drug = F("drug_class") if model is SystemicTherapy else Value("", CharField())
+        systemic = model is SystemicTherapy
+        drug = F("drug_class") if systemic else Value("", CharField())
+        agent = F("agent") if systemic else Value("", CharField())
         parts.append(
             _of(model, patients)
             .filter(start_date__lte=cutoff)
             .annotate(
-                _modality=Value(modality, CharField()), _drug=drug, _day=EpochDays("start_date")
+                _modality=Value(modality, CharField()),
+                _drug=drug,
+                _agent=agent,
+                _day=EpochDays("start_date"),
             )
-            .values_list("patient_id", "_modality", "_day", "_drug")
+            .values_list("patient_id", "_modality", "_day", "_drug", "_agent")
             .order_by()
         )
     frame = _fetch(parts[0].union(*parts[1:], all=True), TREATMENT_COLUMNS)
     frame["day"] = pd.to_numeric(frame["day"], errors="coerce").astype(float)
     frame["drug_class"] = frame["drug_class"].fillna("")
+    frame["agent"] = frame["agent"].fillna("")
     return frame
 
 
@@ -352,23 +376,33 @@ def _treatments(patients: QuerySet[Patient], cutoff: dt.date) -> pd.DataFrame:
 
 def assign_arms(
     treatments: pd.DataFrame,
-    patient_ids: pd.Series,
-    index_days: np.ndarray,
+    patients: pd.DataFrame,
     control: ArmDefinition,
     treatment: ArmDefinition,
 ) -> pd.Series:
-    """The arm name of each patient, or None; the compared arm is tested first (a combination
-    patient also satisfies "systemic").
+    """The arm name of each row of ``patients`` (patient_id and anchor days), or None; the
+    compared arm is tested first (a combination patient also satisfies "systemic").
 
-    Each patient's arm is decided by the rules of ``analytics.arms``, evaluated for all
-    patients at once (``analytics.arms.rule_matches``).
+    Each arm is its saved treatment pattern, evaluated for all patients at once by
+    ``analytics.groupings`` (the one implementation the patient list's arm filter also runs).
     """
-    compared = rule_matches(
-        treatment.rule, treatment.window_days, treatments, patient_ids, index_days
+    return assign_pattern_groups(
+        [(treatment.name, treatment.treatment_pattern), (control.name, control.treatment_pattern)],
+        treatments,
+        patients,
     )
-    reference = rule_matches(control.rule, control.window_days, treatments, patient_ids, index_days)
-    arms = np.where(compared, treatment.name, np.where(reference, control.name, None))
-    return pd.Series(arms, index=patient_ids.index, dtype=object)
+
+
+def assign_groups(
+    grouping: GroupingDefinition, treatments: pd.DataFrame, frame: pd.DataFrame
+) -> pd.Series:
+    """Each patient's group of a grouping definition (None: in none): treatment-pattern arms
+    over the treatment rows, or a patient variable's levels/cut points over ``frame``'s
+    columns as the database returns them (levels compared as text: 1, "1" and True alike)."""
+    spec = grouping.grouping()
+    if grouping.kind == GroupingDefinition.Kind.TREATMENT_PATTERN:
+        return spec.assign(treatments, frame)
+    return spec.assign(frame)
 
 
 # --- response, survival, adverse events ------------------------------------------------------

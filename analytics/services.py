@@ -23,10 +23,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics import covariates
+from analytics import covariates as covariate_registry
 from analytics.arms import ARM_RULES_VERSION
 from analytics.choices import ReportTemplate, RunStatus
-from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from registry.access import Action, site_ids_for
 from registry.derivations.albi import ALBI_VERSION
 from registry.derivations.bclc import BCLC_VERSION
@@ -59,10 +66,12 @@ SECTION_LABELS: dict[str, str] = {
     "adverse_events": "Adverse events by CTCAE term",
     "matching": "Propensity score matching and balance",
     "resistance": "TACE resistance after N cycles",
+    "subgroups": "Landmark and subgroup analyses (forest plot)",
+    "groups": "Two or more groups: KM by group, log-rank (k − 1 df), Holm-adjusted pairs, Cox",
 }
 
 # Covariates and their coding live in the covariate registry; seed 002's list is the default.
-DEFAULT_COVARIATES = list(covariates.SEED002_COVARIATES)
+DEFAULT_COVARIATES = list(covariate_registry.SEED002_COVARIATES)
 DEFAULT_CALIPER_SD = 0.2
 # Matching options of a run (flat keys, as the form and API send them) → the field of
 # analytics.stats.matching.MatchingOptions that validates them. caliper_sd predates the others.
@@ -78,8 +87,8 @@ MATCHING_OPTION_FIELDS: dict[str, str] = {
 # Exact matching on a 0/1 covariate only: exact matching on a continuous one pairs nobody.
 EXACT_MATCHING_COVARIATES = [
     name
-    for name in covariates.SEED002_COVARIATES
-    if covariates.get(name).coding == covariates.Coding.BINARY
+    for name in covariate_registry.SEED002_COVARIATES
+    if covariate_registry.get(name).coding == covariate_registry.Coding.BINARY
 ]
 DEFAULT_RESISTANCE_CYCLES = 3
 # Which covariates enter the multivariable Cox model (univariable models are always fitted).
@@ -158,7 +167,7 @@ def user_may_see_run(user, run: AnalysisRun) -> bool:
 
 
 def runs_visible_to(user) -> QuerySet[AnalysisRun]:
-    runs = AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm")
+    runs = AnalysisRun.objects.select_related("cohort", "control_arm", "treatment_arm", "grouping")
     visible = site_ids_for(user, Action.ANALYSE)
     if visible is None:
         return runs
@@ -193,10 +202,14 @@ def _sites_outside(visible: set[int]):
 def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, Any]:
     options = dict(options or {})
     errors: dict[str, str] = {}
-    names = options.get("covariates") or DEFAULT_COVARIATES
-    unknown = [c for c in names if c not in covariates.COVARIATES]
-    if unknown:
-        errors["covariates"] = f"Unknown covariate(s): {', '.join(unknown)}."
+    from analytics.definitions import covariate_options
+
+    covariates = options.get("covariates") or DEFAULT_COVARIATES
+    try:
+        covariates, specs = covariate_options(covariates, options.get("covariate_specs") or [])
+    except ValidationError as error:
+        errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
+        specs = []
     matching = _clean_matching(options, errors)
     selection = options.get("cox_selection") or DEFAULT_COX_SELECTION
     if selection not in COX_SELECTIONS:
@@ -215,8 +228,15 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     except (TypeError, ValueError):
         errors["resistance_cycles"] = "Resistance is assessed after 1 to 20 TACE cycles."
         cycles = DEFAULT_RESISTANCE_CYCLES
+    from analytics.definitions import clean_analyses
+
+    analyses = clean_analyses(options, errors)
     extra = set(options) - {
         "covariates",
+        "covariate_specs",
+        "landmark_months",
+        "subgroup_variables",
+        "cox_include_grouping",
         "resistance_cycles",
         "cox_selection",
         "cox_p_threshold",
@@ -227,10 +247,17 @@ def _clean_options(template: str, options: dict[str, Any] | None) -> dict[str, A
     if errors:
         raise ValidationError(errors)
     return {
-        "covariates": list(names),
+        "covariates": list(covariates),
+        **({"covariate_specs": specs} if specs else {}),
         "resistance_cycles": cycles,
         "cox_selection": selection,
         "cox_p_threshold": threshold,
+        **analyses,
+        **(
+            {"cox_include_grouping": bool(options["cox_include_grouping"])}
+            if "cox_include_grouping" in options
+            else {}
+        ),
         **matching,
     }
 
@@ -293,22 +320,37 @@ def run_parameters(
     *,
     template: str,
     cohort: CohortDefinition,
-    control_arm: ArmDefinition,
-    treatment_arm: ArmDefinition,
+    control_arm: ArmDefinition | None,
+    treatment_arm: ArmDefinition | None,
     options: dict[str, Any],
     sections: list[str],
+    grouping: GroupingDefinition | None = None,
 ) -> dict[str, Any]:
-    """Everything that defines a run, frozen as JSON so it survives later edits."""
+    """Everything that defines a run, frozen as JSON so it survives later edits.
+
+    With a grouping, "control_arm"/"treatment_arm" name its reference and compared group
+    (the report's two columns) and "grouping" holds the definition."""
+    if grouping is not None:
+        reference, compared = _two_groups(grouping, sections)
+        arms = {
+            "control_arm": {"name": reference, "grouping_group": True},
+            "treatment_arm": {"name": compared, "grouping_group": True},
+            "grouping": {"id": grouping.pk, **grouping.describe()},
+        }
+    else:
+        arms = {
+            "control_arm": {"id": control_arm.pk, **control_arm.describe()},
+            "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
+        }
     return {
         "template": template,
         "sections": sections,
         "cohort": _cohort_parameters(cohort),
-        "control_arm": {"id": control_arm.pk, **control_arm.describe()},
-        "treatment_arm": {"id": treatment_arm.pk, **treatment_arm.describe()},
+        **arms,
         "cutoff_date": cohort.cutoff_date.isoformat(),
         "endpoints": ENDPOINTS,
-        "covariates": [covariates.get(name).describe() for name in options["covariates"]],
-        "covariates_version": covariates.COVARIATES_VERSION,
+        "covariates": [covariate_registry.get(name).describe() for name in options["covariates"]],
+        "covariates_version": covariate_registry.COVARIATES_VERSION,
         "cox_models": {
             "univariable": "the arm and every listed covariate, one at a time",
             "multivariable": COX_SELECTIONS[options["cox_selection"]],
@@ -319,6 +361,9 @@ def run_parameters(
         },
         "matching": _matching_parameters(options),
         "resistance_cycles": options["resistance_cycles"],
+        "analyses": {
+            key: options[key] for key in ("landmark_months", "subgroup_variables") if key in options
+        },
         "rule_sets": {
             "tace_refractoriness": cohort.refractoriness_rule_set or None,
             "refractoriness_derivation": REFRACTORINESS_VERSION,
@@ -331,6 +376,27 @@ def run_parameters(
         },
         "options": options,
     }
+
+
+# Sections that compare any number of groups; every other section compares two.
+K_GROUP_SECTIONS = frozenset({"patient_flow", "groups"})
+
+
+def _two_groups(grouping: GroupingDefinition, sections: list[str] | None = None) -> tuple[str, str]:
+    """(reference, compared) of a grouping: the report's two columns. A grouping of more
+    than two groups is allowed only for a report of the k-group sections, where the pair
+    only names the reference (the "groups" section compares them all)."""
+    labels = grouping.grouping().labels
+    reference = grouping.reference_label
+    if len(labels) != 2 and not (sections and set(sections) <= K_GROUP_SECTIONS):
+        raise ValidationError(
+            {
+                "grouping": f"{grouping} has {len(labels)} groups ({', '.join(labels)}); the "
+                "report sections compare two groups — for more, choose a custom report with "
+                "the 'groups' section (and the patient flow)"
+            }
+        )
+    return reference, next(label for label in labels if label != reference)
 
 
 def _matching_parameters(options: dict[str, Any]) -> dict[str, Any]:
@@ -363,14 +429,21 @@ def run_create(
     user,
     template: str,
     cohort: CohortDefinition,
-    control_arm: ArmDefinition,
-    treatment_arm: ArmDefinition,
+    control_arm: ArmDefinition | None = None,
+    treatment_arm: ArmDefinition | None = None,
+    grouping: GroupingDefinition | None = None,
     options: dict[str, Any] | None = None,
     sections: list[str] | None = None,
     title: str = "",
     enqueue: bool = True,
+    definition: AnalysisDefinition | None = None,
 ) -> AnalysisRun:
-    """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort."""
+    """Queue an analysis run; refuse unless ``user`` may analyse every patient of the cohort.
+
+    The groups are two arms, or a grouping definition. A run with a grouping or with
+    covariates from the variable dictionary is checked against the cohort first
+    (``analytics.definitions.preflight``): an empty group or a covariate that cannot be
+    fitted is refused with a message naming it, and nothing is queued."""
     if not user_may_analyse_cohort(user, cohort):
         raise RunNotAllowed(
             "You may analyse only cohorts restricted to sites where you hold analysis rights; "
@@ -380,6 +453,23 @@ def run_create(
         raise ValidationError({"template": f"Unknown report template {template!r}."})
     clean_sections = _clean_sections(template, sections)
     clean_options = _clean_options(template, options)
+    if grouping is not None and (control_arm is not None or treatment_arm is not None):
+        raise ValidationError({"grouping": "Choose either a grouping or two arms, not both."})
+    if grouping is None and (control_arm is None or treatment_arm is None):
+        raise ValidationError({"treatment_arm": "Choose two arms to compare, or a grouping."})
+    if grouping is not None:
+        _two_groups(grouping, clean_sections)
+    if grouping is not None or clean_options.get("covariate_specs"):
+        from analytics.definitions import preflight
+
+        preflight(
+            user,
+            cohort,
+            grouping=grouping,
+            control_arm=control_arm,
+            treatment_arm=treatment_arm,
+            covariate_names=clean_options["covariates"],
+        )
     run = AnalysisRun(
         created_by=user,
         template=template,
@@ -388,17 +478,22 @@ def run_create(
         cohort=cohort,
         control_arm=control_arm,
         treatment_arm=treatment_arm,
+        grouping=grouping,
+        definition=definition,
         parameters=run_parameters(
             template=template,
             cohort=cohort,
             control_arm=control_arm,
             treatment_arm=treatment_arm,
+            grouping=grouping,
             options=clean_options,
             sections=clean_sections,
         ),
         status=RunStatus.QUEUED,
         progress_message="Waiting for a worker",
     )
+    if definition is not None:
+        run.parameters["definition"] = definition.describe()
     run.full_clean()
     run.save()
     if enqueue:
@@ -422,6 +517,8 @@ def run_rerun(*, run: AnalysisRun, user, enqueue: bool = True) -> AnalysisRun:
         cohort=run.cohort,
         control_arm=run.control_arm,
         treatment_arm=run.treatment_arm,
+        grouping=run.grouping,
+        definition=run.definition,
         options=options,
         sections=run.sections if run.template == ReportTemplate.CUSTOM else None,
         title=run.title,
@@ -541,6 +638,7 @@ def build_provenance(run: AnalysisRun, dataset) -> dict[str, Any]:
         "cox_models": parameters.get("cox_models"),
         "matching": parameters["matching"],
         "resistance_cycles": parameters["resistance_cycles"],
+        "analyses": parameters.get("analyses") or {},
         "rule_sets": parameters["rule_sets"],
         "package_versions": package_versions(),
         "dataset_sha256": dataset.sha256,
@@ -561,6 +659,8 @@ def _execute(run: AnalysisRun) -> str:
             "of this run's cohort."
         )
     clock = time.perf_counter()
+    from analytics.definitions import engine_sections, groups_section, materialise_run_covariates
+
     dataset = build_analysis_dataset(
         user=run.created_by,
         cohort=run.cohort,
@@ -569,7 +669,15 @@ def _execute(run: AnalysisRun) -> str:
         # Resistance after N cycles is evaluated with the run's N, not read from the N = 3
         # the registry stores.
         resistance_cycles=int(run.parameters.get("resistance_cycles", DEFAULT_RESISTANCE_CYCLES)),
+        grouping=run.grouping,
     )
+    # Covariates built from the variable dictionary: registered again in this process and
+    # their coded columns added, so the report fits them and the exported dataset has them.
+    coded = materialise_run_covariates(dataset.frame, run.parameters["options"])
+    if coded is not dataset.frame:
+        from analytics.columns import dataset_hash
+
+        dataset.frame, dataset.sha256 = coded, dataset_hash(coded)
     if "site_patient_ref" in dataset.frame.columns:  # never, but never is worth a check
         raise RuntimeError("the analysis dataset must not contain site patient references")
     timings = {"dataset_s": round(time.perf_counter() - clock, 1)}
@@ -587,12 +695,14 @@ def _execute(run: AnalysisRun) -> str:
         flow=dataset.flow,
         endpoint_exclusions=dataset.endpoint_exclusions,
         provenance=provenance,
-        control_arm=run.control_arm.name,
-        treatment_arm=run.treatment_arm.name,
+        control_arm=run.compared_groups[0],
+        treatment_arm=run.compared_groups[1],
         options=options,
-        sections=run.sections or None,
+        sections=engine_sections(run),
         progress=_progress_writer(run.pk),
     )
+    if "groups" in (run.sections or []):
+        report.sections.append(groups_section(run, dataset.frame, options))
     timings["statistics_s"] = round(time.perf_counter() - clock, 1)
     clock = time.perf_counter()
     files = _render_all(run, report, dataset.frame, renderers, timings)

@@ -16,8 +16,15 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
+from analytics.definitions import run_definition
 from analytics.forms import RunForm
-from analytics.models import AnalysisRun, ArmDefinition, RunOutput
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from analytics.services import (
     SECTION_LABELS,
     RunNotAllowed,
@@ -27,6 +34,7 @@ from analytics.services import (
     runs_sweep,
     runs_visible_to,
     user_can_analyse,
+    user_may_analyse_cohort,
     user_may_see_run,
 )
 
@@ -64,27 +72,81 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @analyst_required
 @require_http_methods(["GET", "POST"])
 def run_new(request: HttpRequest) -> HttpResponse:
+    """The "new run" page: pick a saved definition or build one (groups, covariates,
+    options); "Preview" counts the patients of each group in the cohort before anything is
+    queued, "Start" queues the run (refused, naming the problem, if a group is empty or a
+    covariate cannot be fitted)."""
     form = RunForm(request.POST or None, user=request.user)
+    preview_result = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            run = run_create(
-                user=request.user,
-                template=data["template"],
-                cohort=data["cohort"],
-                control_arm=data["control_arm"],
-                treatment_arm=data["treatment_arm"],
-                options=form.options(),
-                sections=data["sections"] or None,
-                title=data["title"],
-            )
+            if request.POST.get("action") == "preview":
+                preview_result = _preview(request.user, data)
+            else:
+                run = _start(request.user, form)
+                return redirect("analytics:run_detail", pk=run.pk)
         except RunNotAllowed as exc:
             form.add_error("cohort", str(exc))
         except ValidationError as exc:
             _add_errors(form, exc)
-        else:
-            return redirect("analytics:run_detail", pk=run.pk)
-    return render(request, "analytics/run_new.html", {"form": form})
+    return render(request, "analytics/run_new.html", {"form": form, "preview": preview_result})
+
+
+def _preview(user, data) -> dict:
+    from analytics.definitions import preview
+
+    definition = data.get("definition")
+    cohort = (definition.cohort if definition else None) or data["cohort"]
+    if not user_may_analyse_cohort(user, cohort):
+        raise RunNotAllowed("You may not analyse every site of this cohort.")
+    grouping = definition.grouping if definition else data.get("grouping")
+    if grouping is None and not (data.get("control_arm") and data.get("treatment_arm")):
+        raise ValidationError({"grouping": "Choose a grouping or two arms to preview."})
+    return preview(
+        user,
+        cohort,
+        grouping=grouping,
+        control_arm=None if grouping else data.get("control_arm"),
+        treatment_arm=None if grouping else data.get("treatment_arm"),
+    )
+
+
+def _start(user, form: RunForm):
+    data = form.cleaned_data
+    if data.get("definition") is not None:
+        return run_definition(
+            user=user, definition=data["definition"], cohort=data["cohort"], title=data["title"]
+        )
+    grouping = data.get("grouping")
+    if data.get("save_as"):
+        from analytics.cohorts import analysis_create_version
+
+        if grouping is None:
+            raise ValidationError({"grouping": "A saved definition compares a grouping's groups."})
+        definition = analysis_create_version(
+            name=data["save_as"],
+            user=user,
+            template=data["template"],
+            sections=data["sections"] or [],
+            grouping=grouping,
+            endpoints=["os", "pfs"],
+            options=form.options(),
+        )
+        return run_definition(
+            user=user, definition=definition, cohort=data["cohort"], title=data["title"]
+        )
+    return run_create(
+        user=user,
+        template=data["template"],
+        cohort=data["cohort"],
+        control_arm=None if grouping else data["control_arm"],
+        treatment_arm=None if grouping else data["treatment_arm"],
+        grouping=grouping,
+        options=form.options(),
+        sections=data["sections"] or None,
+        title=data["title"],
+    )
 
 
 def _add_errors(form: RunForm, exc: ValidationError) -> None:
@@ -178,5 +240,7 @@ def definitions(request: HttpRequest) -> HttpResponse:
         {
             "cohorts": cohorts_visible_to(request.user),
             "arms": ArmDefinition.objects.all(),
+            "groupings": GroupingDefinition.objects.all(),
+            "analyses": AnalysisDefinition.objects.select_related("grouping", "cohort"),
         },
     )

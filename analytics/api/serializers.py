@@ -3,9 +3,15 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from analytics import covariates
 from analytics.choices import ReportTemplate
-from analytics.models import AnalysisRun, ArmDefinition, CohortDefinition, RunOutput
+from analytics.models import (
+    AnalysisDefinition,
+    AnalysisRun,
+    ArmDefinition,
+    CohortDefinition,
+    GroupingDefinition,
+    RunOutput,
+)
 from analytics.services import (
     COX_SELECTIONS,
     EXACT_MATCHING_COVARIATES,
@@ -16,9 +22,73 @@ from analytics.stats.matching import ORDERS, SMD_DENOMINATORS
 
 
 class ArmDefinitionSerializer(serializers.ModelSerializer):
+    pattern_text = serializers.SerializerMethodField()
+
     class Meta:
         model = ArmDefinition
-        fields = ["id", "name", "version", "rule", "window_days", "description", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "version",
+            "rule",
+            "window_days",
+            "pattern",
+            "pattern_text",
+            "description",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
+
+    def get_pattern_text(self, arm: ArmDefinition) -> str:
+        return arm.treatment_pattern.text()
+
+
+class AnalysisDefinitionSerializer(serializers.ModelSerializer):
+    """A saved analysis; POSTing one saves it as the next version of its name."""
+
+    class Meta:
+        model = AnalysisDefinition
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "template",
+            "sections",
+            "cohort",
+            "grouping",
+            "endpoints",
+            "options",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
+
+
+class GroupingDefinitionSerializer(serializers.ModelSerializer):
+    """A grouping; POSTing one saves it as the next version of its name."""
+
+    groups = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GroupingDefinition
+        fields = [
+            "id",
+            "name",
+            "version",
+            "kind",
+            "spec",
+            "reference",
+            "groups",
+            "description",
+            "created_at",
+        ]
+        read_only_fields = ["version", "created_at"]
+        validators = []  # the service saves the next version of the name
+
+    def get_groups(self, grouping: GroupingDefinition) -> list[str]:
+        return grouping.grouping().labels
 
 
 class CohortDefinitionSerializer(serializers.ModelSerializer):
@@ -73,6 +143,8 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "cohort",
             "control_arm",
             "treatment_arm",
+            "definition",
+            "grouping",
             "parameters",
             "status",
             "progress_pct",
@@ -105,16 +177,36 @@ class RunCreateSerializer(serializers.Serializer):
     """What a client chooses; ``run_create`` decides whether it is allowed and valid."""
 
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    template = serializers.ChoiceField(choices=ReportTemplate.choices)
+    definition = serializers.PrimaryKeyRelatedField(
+        queryset=AnalysisDefinition.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Run one version of a saved analysis definition (then give only a cohort "
+        "if the definition leaves it open, and a title).",
+    )
+    template = serializers.ChoiceField(choices=ReportTemplate.choices, required=False)
     sections = serializers.ListField(
         child=serializers.ChoiceField(choices=list(SECTION_LABELS)), required=False
     )
     cohort = serializers.PrimaryKeyRelatedField(queryset=CohortDefinition.objects.all())
-    control_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
-    treatment_arm = serializers.PrimaryKeyRelatedField(queryset=ArmDefinition.objects.all())
-    covariates = serializers.ListField(
-        child=serializers.ChoiceField(choices=covariates.choices()), required=False
+    control_arm = serializers.PrimaryKeyRelatedField(
+        queryset=ArmDefinition.objects.all(), required=False, allow_null=True
     )
+    treatment_arm = serializers.PrimaryKeyRelatedField(
+        queryset=ArmDefinition.objects.all(), required=False, allow_null=True
+    )
+    grouping = serializers.PrimaryKeyRelatedField(
+        queryset=GroupingDefinition.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Compare the groups of this grouping definition instead of two arms.",
+    )
+    # A registry name (e.g. "age", "male") or a spec from the variable dictionary, e.g.
+    # {"variable": "ecog_ps", "coding": "categorical", "reference": "0"}: run_create checks.
+    covariates = serializers.ListField(child=serializers.JSONField(), required=False)
+    landmark_months = serializers.FloatField(required=False, allow_null=True)
+    cox_include_grouping = serializers.BooleanField(required=False)
+    subgroup_variables = serializers.ListField(child=serializers.CharField(), required=False)
     caliper_sd = serializers.FloatField(required=False)
     resistance_cycles = serializers.IntegerField(required=False)
     # Matching options (R MatchIt's): validated by run_create through MatchingOptions.
@@ -137,6 +229,9 @@ class RunCreateSerializer(serializers.Serializer):
                 "resistance_cycles",
                 "cox_selection",
                 "cox_p_threshold",
+                "landmark_months",
+                "subgroup_variables",
+                "cox_include_grouping",
                 *MATCHING_OPTION_FIELDS,
             )
             if key in self.validated_data

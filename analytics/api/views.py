@@ -10,13 +10,21 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from analytics.api.serializers import (
+    AnalysisDefinitionSerializer,
     AnalysisRunSerializer,
     ArmDefinitionSerializer,
     CohortDefinitionSerializer,
+    GroupingDefinitionSerializer,
     RunCreateSerializer,
     RunOutputSerializer,
 )
-from analytics.models import ArmDefinition, RunOutput
+from analytics.cohorts import (
+    analysis_create_version,
+    arm_create_version,
+    grouping_create_version,
+)
+from analytics.definitions import preview, run_definition
+from analytics.models import AnalysisDefinition, ArmDefinition, GroupingDefinition, RunOutput
 from analytics.services import (
     RunNotAllowed,
     cohorts_visible_to,
@@ -61,22 +69,35 @@ class AnalysisRunViewSet(
         choice.is_valid(raise_exception=True)
         data = choice.validated_data
         try:
-            run = run_create(
-                user=request.user,
-                template=data["template"],
-                cohort=data["cohort"],
-                control_arm=data["control_arm"],
-                treatment_arm=data["treatment_arm"],
-                options=choice.options(),
-                sections=data.get("sections") or None,
-                title=data.get("title", ""),
-            )
+            run = self._create(request, data, choice)
         except RunNotAllowed as exc:
             raise ApiPermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             raise _validation_error(exc) from exc
         body = AnalysisRunSerializer(run, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def _create(self, request, data, choice):
+        if data.get("definition") is not None:
+            return run_definition(
+                user=request.user,
+                definition=data["definition"],
+                cohort=data.get("cohort"),
+                title=data.get("title", ""),
+            )
+        if not data.get("template"):
+            raise ValidationError({"template": "Choose a report template or a definition."})
+        return run_create(
+            user=request.user,
+            template=data["template"],
+            cohort=data["cohort"],
+            control_arm=data.get("control_arm"),
+            treatment_arm=data.get("treatment_arm"),
+            grouping=data.get("grouping"),
+            options=choice.options(),
+            sections=data.get("sections") or None,
+            title=data.get("title", ""),
+        )
 
     @extend_schema(request=None, responses={201: AnalysisRunSerializer})
     @action(detail=True, methods=["post"])
@@ -130,7 +151,59 @@ class CohortDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
         return cohorts_visible_to(self.request.user)
 
 
-class ArmDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
+class ArmDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Treatment-pattern arms; POST saves the next version of the name."""
+
     serializer_class = ArmDefinitionSerializer
     permission_classes = [CanAnalyse]
     queryset = ArmDefinition.objects.all()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = arm_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+
+class AnalysisDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Saved analysis definitions (Report A and B among them). POST saves the next version
+    of the name; run one with POST /runs/ {"definition": id, "cohort": id}."""
+
+    serializer_class = AnalysisDefinitionSerializer
+    permission_classes = [CanAnalyse]
+    queryset = AnalysisDefinition.objects.select_related("grouping")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = analysis_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+
+class GroupingDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Groupings: treatment-pattern arms or groups of a patient variable. POST saves the next
+    version of the name; ``preview`` counts each group's patients in a cohort."""
+
+    serializer_class = GroupingDefinitionSerializer
+    permission_classes = [CanAnalyse]
+    queryset = GroupingDefinition.objects.all()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = grouping_create_version(user=self.request.user, **data)
+        except ValidationError as exc:
+            raise _validation_error(exc) from exc
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """Patients per group in ``?cohort=<id>`` (a cohort the user may analyse)."""
+        grouping = self.get_object()
+        cohort = cohorts_visible_to(request.user).filter(pk=request.query_params.get("cohort"))
+        cohort = cohort.first() if str(request.query_params.get("cohort", "")).isdigit() else None
+        if cohort is None:
+            raise ApiValidationError({"cohort": "Give ?cohort=<id> of a cohort you may analyse."})
+        return Response(preview(request.user, cohort, grouping=grouping))

@@ -28,13 +28,34 @@ class AnalysisRun(models.Model):
         "analytics.ArmDefinition",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Reference arm (e.g. systemic therapy alone, TACE alone).",
+        null=True,
+        blank=True,
+        help_text="Reference arm (e.g. systemic therapy alone, TACE alone); empty when the "
+        "run compares the groups of a grouping definition.",
     )
     treatment_arm = models.ForeignKey(
         "analytics.ArmDefinition",
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
         help_text="Compared arm (e.g. local + systemic therapy).",
+    )
+    definition = models.ForeignKey(
+        "analytics.AnalysisDefinition",
+        on_delete=models.PROTECT,
+        related_name="runs",
+        null=True,
+        blank=True,
+        help_text="The saved analysis definition (one version) this run computes, if any.",
+    )
+    grouping = models.ForeignKey(
+        "analytics.GroupingDefinition",
+        on_delete=models.PROTECT,
+        related_name="runs",
+        null=True,
+        blank=True,
+        help_text="The groups compared, instead of two arms (one version of a grouping).",
     )
     parameters = models.JSONField(
         default=dict,
@@ -70,8 +91,26 @@ class AnalysisRun(models.Model):
         return self.status in FINISHED_RUN_STATUSES
 
     def clean(self) -> None:
+        if self.grouping_id is None and not (self.control_arm_id and self.treatment_arm_id):
+            raise ValidationError(
+                {"treatment_arm": "Choose two arms to compare, or a grouping definition."}
+            )
+        if self.grouping_id is not None and (self.control_arm_id or self.treatment_arm_id):
+            raise ValidationError(
+                {"grouping": "Choose either a grouping definition or two arms, not both."}
+            )
         if self.control_arm_id and self.control_arm_id == self.treatment_arm_id:
             raise ValidationError({"treatment_arm": "Choose two different arms to compare."})
+
+    @property
+    def compared_groups(self) -> tuple[str, str]:
+        """(reference, compared) group names, as the report calls its control and treatment
+        arms: the two arms' names, or the grouping's reference and other group."""
+        parameters = self.parameters or {}
+        return (
+            parameters.get("control_arm", {}).get("name") or self.control_arm.name,
+            parameters.get("treatment_arm", {}).get("name") or self.treatment_arm.name,
+        )
 
 
 class RunOutput(models.Model):

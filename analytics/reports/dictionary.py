@@ -159,6 +159,17 @@ def describe_column(column: str, dtype: object = None) -> ColumnInfo:
     if column.startswith("ae_"):
         term = ae_term_label(column[3:])
         return ColumnInfo(f"Adverse event {term}: any grade", "integer", coding=YES_NO)
+    from analytics import covariates  # the coding of a covariate built for a run
+
+    covariate = covariates.COVARIATES.get(column)
+    if covariate is not None:
+        kind = "string" if covariate.coding == covariates.Coding.CATEGORICAL else "float"
+        return ColumnInfo(
+            f"Model covariate: {covariate.label} (from {covariate.source})",
+            kind,
+            covariate.unit,
+            covariate.coding_text,
+        )
     return ColumnInfo(column, _generic_type(dtype), coding="no description in the dictionary")
 
 

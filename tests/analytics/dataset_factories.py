@@ -90,6 +90,7 @@ def add_patient(
     alive_on: dt.date | None = CUTOFF,
     progression_events: tuple[dt.date, ...] = (),
     afp_ng_ml: float = 100.0,
+    birth_year: int = 1962,
 ) -> Patient:
     """One patient; ``arm`` is the treatment pattern: "systemic" (lenvatinib + sintilimab on
     the index date), "combined" (the same plus HAIC 3 days later), "tace_alone" (TACE on the
@@ -103,7 +104,7 @@ def add_patient(
             site=site,
             site_patient_ref=f"SECRET-MRN-{next(_refs):06d}",
             sex=sex,
-            birth_year=1962,
+            birth_year=birth_year,
             body_weight_kg=65,
             etiology_hbv=chronic_hepatitis,
             etiology_alcohol=not chronic_hepatitis,

@@ -105,7 +105,8 @@ class TestArmRules:
         index_days = np.array([day_number(p[1]) for p in patients])
         control = ArmDefinition(name="S", rule="systemic_alone", window_days=30)
         compared = ArmDefinition(name="L+S", rule="local_plus_systemic", window_days=30)
-        arms = assign_arms(treatments, ids, index_days, control, compared)
+        frame = pd.DataFrame({"patient_id": ids, "index_day": index_days})
+        arms = assign_arms(treatments, frame, control, compared)
         for (_, index_date, history), arm in zip(patients, arms, strict=True):
             if matches("local_plus_systemic", history, window_days=30, index_date=index_date):
                 assert arm == "L+S"

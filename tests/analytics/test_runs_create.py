@@ -59,7 +59,9 @@ def test_the_run_freezes_cohort_arms_covariates_matching_and_cutoff(world):
     assert params["cox_models"]["selection"] == "all"
     assert params["matching"]["caliper_sd"] == 0.1
     assert params["resistance_cycles"] == 4
-    assert params["rule_sets"]["arms"] == "arms-v1"
+    # The arms are saved treatment patterns, evaluated by analytics.groupings (patterns-v1).
+    assert params["rule_sets"]["arms"] == "patterns-v1"
+    assert params["treatment_arm"]["pattern"]["anchor"] == "index_date"
     assert run.sections == ["patient_flow", "baseline", "survival", "cox", "response", "adverse_events"]  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from analytics.reports.sections import (
     matching,
     resistance,
     response,
+    subgroups,
     survival,
 )
 
@@ -33,4 +34,5 @@ BUILDERS: dict[str, tuple[str, SectionBuilder]] = {
     cox.KEY: (cox.TITLE, cox.build),
     response.RESPONSE_KEY: (response.RESPONSE_TITLE, response.build_response),
     response.AE_KEY: (response.AE_TITLE, response.build_adverse_events),
+    subgroups.KEY: (subgroups.TITLE, subgroups.build),
 }
