@@ -342,7 +342,7 @@ def test_three_groups_are_compared_by_the_groups_section_of_a_custom_run(
     assert groups == ["ECOG 0", "ECOG 1", "ECOG 2"]
     header = medians[2]
     first = medians[3]
-    assert first[header.index("df")] == "2"
+    assert first[header.index("df")] == 2  # a number cell: log-rank on k − 1 = 2 df
     cox = [row[0] for row in workbook["os_group_cox"].iter_rows(values_only=True)]
     assert "Group ECOG 1 (vs ECOG 0)" in cox
 
