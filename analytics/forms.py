@@ -88,6 +88,7 @@ class RunForm(forms.Form):
     )
     dictionary_covariates = forms.JSONField(
         required=False,
+        initial=list,  # an empty list, not the "null" a JSONField prints for None
         label="More covariates from the variable dictionary",
         help_text='A JSON list, e.g. [{"variable": "ecog_ps", "coding": "categorical", '
         '"reference": "0"}, {"variable": "age", "coding": "binary", "above": 65}]. Codings: '

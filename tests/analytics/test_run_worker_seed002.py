@@ -80,7 +80,13 @@ def seed002_run(shared_media, celery_worker_process):
     add_seed002_patients(site)
     investigator = make_user("seed002-investigator", Role.REGISTRY_INVESTIGATOR)
     run = wait_for(queue_run(investigator, seed002_cohort()), celery_worker_process)
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    # The registry is built to the seed's published counts, not to its survival data: its
+    # multivariable Cox model is not estimable (a covariate level without events, where Firth's
+    # model is rank deficient too), so the run ends with that warning, and only that one.
+    assert run.status in (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_WARNINGS), run.error
+    assert all(w.startswith("Univariable and multivariable Cox") for w in run.warnings), (
+        run.warnings
+    )
     return run
 
 
@@ -127,7 +133,7 @@ def test_report_a_workbook_gives_the_published_chi_square_and_p(seed002_run):
         "Patient flow",
         "Baseline characteristics (Table 1)",
         "Overall and progression-free survival",
-        "Multivariable Cox regression",
+        "Univariable and multivariable Cox regression",
         "Best overall response",
         "Adverse events by CTCAE",
         "Methods and provenance",

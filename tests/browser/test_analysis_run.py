@@ -38,7 +38,7 @@ def test_the_run_page_follows_a_worker_run_to_its_downloads(
     page = login("inv")
     page.goto(f"{live_server.url}/analytics/runs/new/")
     page.check("input[name=template][value=report_a]")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Start the run").click()
     page.wait_for_url(re.compile(r"/analytics/runs/\d+/$"))
     run = AnalysisRun.objects.get()
 
