@@ -200,6 +200,7 @@ class PatientViewSet(VersionedViewSet):
     filterset_class = filtersets.PatientFilterSet
     queryset = Patient.objects.select_related("site")
     lookup_field = "study_id"
+    cursor_ordering = "study_id"  # unique; pages as the admin list does
     # There is no patient delete service: a registry keeps its study ids.
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -317,6 +318,7 @@ class ImportJobViewSet(
     serializer_class = s.ImportJobSerializer
     filterset_class = filtersets.ImportJobFilterSet
     parser_classes = [MultiPartParser, FormParser]
+    cursor_ordering = "-pk"  # newest first
     queryset = ImportJob.objects.select_related("site")
 
     def get_queryset(self):

@@ -170,7 +170,8 @@ def test_endpoint_exclusions_are_reported(report_a):
 
 def test_methods_state_the_covariate_coding(report_a):
     assert any(
-        "Child-Pugh B or C (vs A) (B or C = 1, A = 0)" in paragraph for paragraph in report_a.methods
+        "Child-Pugh B or C (vs A) (B or C = 1, A = 0)" in paragraph
+        for paragraph in report_a.methods
     )
 
 
