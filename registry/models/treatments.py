@@ -163,8 +163,8 @@ class LocalProcedure(Treatment):
 
     class Meta(Treatment.Meta):
         verbose_name = "ablation / resection / TARE"
-        indexes = keyset_indexes("localproc", "start_date", "procedure", "intent")
         verbose_name_plural = "ablations / resections / TARE"
+        indexes = keyset_indexes("localproc", "start_date", "procedure", "intent")
 
     def __str__(self) -> str:
         return f"{self.get_procedure_display()} {self.start_date}"
