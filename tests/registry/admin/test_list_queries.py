@@ -23,7 +23,7 @@ def _views(nantong) -> dict[str, dict]:
         "site": {"site": str(nantong.pk)},
         "status": {"status__exact": "draft"},
         "bclc": {"bclc_stage__exact": "B"},
-        "refractory": {"refractory": "jsh_2014:not_refractory"},
+        "refractory": {"refractory": "jsh_lcsgj_2014:not_refractory"},
         "search": {"q": "NT-00"},
         "sort by open flags": {"o": "8"},
         "sort by completeness": {"o": "-5"},
