@@ -233,6 +233,10 @@ class SystemicTherapyInline(TreatmentInline):
     ]
     readonly_fields = ["dose_check"]
 
+    def get_queryset(self, request):
+        # dose_check reads each row's patient (body weight): one join, not a query per row.
+        return super().get_queryset(request).select_related("patient")
+
     @admin.display(description="dose check (derived)")
     def dose_check(self, obj) -> str:
         # The data-quality rule itself (lenvatinib by body weight), on this one regimen.

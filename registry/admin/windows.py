@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 
 PLAN_ATTR = "_registry_entry_windows"
@@ -31,7 +32,9 @@ class Window:
     shown: int
     total: int
     list_url: str
-    ids: list[int] = field(default_factory=list)
+    # The window's row ids as a subquery (``pk IN (SELECT ... LIMIT n)``): no query of its own,
+    # so a long section costs the page the same number of queries as a short one.
+    ids: QuerySet | list[int] = field(default_factory=list)
 
 
 def fields_per_row(inline, request, patient) -> int:
@@ -86,7 +89,7 @@ def _window(inline, patient, shown: int, total: int) -> Window:
         shown=shown,
         total=total,
         list_url=f"{url}?q={patient.study_id}",
-        ids=list(latest.values_list("pk", flat=True)),
+        ids=latest.values("pk"),
     )
 
 
