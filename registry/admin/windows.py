@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 PLAN_ATTR = "_registry_entry_windows"
@@ -59,8 +60,9 @@ def plan(request, patient, inlines) -> dict[type, Window]:
         return planned
     budget = limit - FIXED_FIELDS - NEW_ROWS_MARGIN - 4 * len(inlines)
     sections = []
+    counts = section_counts(patient, [inline.model for inline in inlines])
     for inline in inlines:
-        rows = inline.model.objects.filter(patient=patient).count()
+        rows = counts[inline.model]
         if rows:
             sections.append([inline, rows, fields_per_row(inline, request, patient), rows])
     total = sum(shown * per for _, _, per, shown in sections)
@@ -75,6 +77,29 @@ def plan(request, patient, inlines) -> dict[type, Window]:
         if shown < rows:
             planned[inline.model] = _window(inline, patient, shown, rows)
     return planned
+
+
+def section_counts(patient, models: list[type]) -> dict[type, int]:
+    """The number of rows of each section of ``patient``, in one query (a counted subquery
+    per section) rather than one COUNT per section."""
+    if not models:
+        return {}
+    counted = {
+        f"n{i}": Coalesce(
+            Subquery(
+                model.objects.filter(patient=OuterRef("pk"))
+                .order_by()
+                .values("patient")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+        for i, model in enumerate(models)
+    }
+    row = type(patient).objects.filter(pk=patient.pk).values(**counted).get()
+    return {model: row[f"n{i}"] for i, model in enumerate(models)}
 
 
 def _window(inline, patient, shown: int, total: int) -> Window:
