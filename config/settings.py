@@ -245,7 +245,8 @@ REST_FRAMEWORK = {
         # Token requests: a password guess each, on top of django-axes' lockout.
         "token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
     },
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Keyset pages without COUNT(*); limit/offset still served for small lists.
+    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -58,6 +58,7 @@ class AnalysisRunViewSet(
 
     serializer_class = AnalysisRunSerializer
     permission_classes = [CanAnalyse]
+    cursor_ordering = "-pk"  # newest first (registry.api.pagination)
     filterset_fields = ["status", "template", "cohort"]
 
     def get_queryset(self):

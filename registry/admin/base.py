@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponseRedirect
 
 from registry import access, services
 from registry.access import Action
+from registry.admin.large_lists import LargeListMixin
 from registry.choices import FlagStatus, RecordStatus, Role
 from registry.forms import RegistryModelForm
 from registry.forms.fields import NUMBER_FIELD_OVERRIDES
@@ -194,7 +195,9 @@ class RegistryPermissionsMixin:
         return self._allowed(request, Action.DELETE, obj) and not is_locked(self.patient_of(obj))
 
 
-class RegistryModelAdmin(DeclaredLookupsMixin, RegistryPermissionsMixin, admin.ModelAdmin):
+class RegistryModelAdmin(
+    LargeListMixin, DeclaredLookupsMixin, RegistryPermissionsMixin, admin.ModelAdmin
+):
     """A site-scoped admin for a CRF model that writes through ``registry.services``."""
 
     form = RegistryModelForm

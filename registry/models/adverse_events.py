@@ -6,6 +6,7 @@ from django.db import models
 from registry import choices as c
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 
 class CtcaeTerm(models.Model):
@@ -24,6 +25,7 @@ class CtcaeTerm(models.Model):
 
     class Meta:
         ordering = ["system_organ_class", "term"]
+        indexes = keyset_indexes("ctcae", "system_organ_class")
         verbose_name = "CTCAE v5.0 term"
 
     def __str__(self) -> str:
@@ -49,6 +51,7 @@ class AdverseEvent(CrfRecord):
 
     class Meta:
         ordering = ["patient", "onset_date"]
+        indexes = keyset_indexes("ae", "onset_date", "grade", "serious")
         verbose_name = "adverse event"
 
     def __str__(self) -> str:

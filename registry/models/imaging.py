@@ -19,6 +19,7 @@ from registry.validation import (
 )
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 MEASURABLE_MM = 10
 MAX_TARGETS = {c.ResponseCriteria.MRECIST: 2, c.ResponseCriteria.RECIST11: 5}
@@ -74,6 +75,9 @@ class ImagingAssessment(CrfRecord):
 
     class Meta:
         ordering = ["patient", "assessment_date"]
+        indexes = keyset_indexes(
+            "imaging", "assessment_date", "is_baseline", "response", "criteria"
+        )
 
     def __str__(self) -> str:
         kind = "Baseline scan" if self.is_baseline else "Assessment"

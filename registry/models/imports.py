@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .indexes import keyset_indexes
+
 
 class ImportJob(models.Model):
     """One uploaded file (CSV or XLSX) imported into one site, all-or-nothing.
@@ -48,6 +50,7 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = keyset_indexes("importjob", "status", "dry_run")
 
     def __str__(self) -> str:
         return f"Import {self.original_filename} ({self.get_status_display()})"

@@ -8,6 +8,7 @@ from registry.derivations.child_pugh import CHILD_PUGH_VERSION, derive_child_pug
 from registry.rules import HardRange
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 
 def lab_value(
@@ -63,6 +64,7 @@ class LabPanel(CrfRecord):
 
     class Meta:
         ordering = ["patient", "sample_date"]
+        indexes = keyset_indexes("lab", "sample_date", "albi_grade", "child_pugh_class")
         verbose_name = "lab panel"
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from django.db import models
 from registry import choices as c
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 
 class FollowUp(CrfRecord):
@@ -20,6 +21,7 @@ class FollowUp(CrfRecord):
 
     class Meta:
         ordering = ["patient", "contact_date"]
+        indexes = keyset_indexes("followup", "contact_date", "vital_status")
         verbose_name = "follow-up contact"
 
     def __str__(self) -> str:
@@ -38,6 +40,7 @@ class ProgressionEvent(CrfRecord):
 
     class Meta:
         ordering = ["patient", "event_date"]
+        indexes = keyset_indexes("progression", "event_date", "progression_type")
 
     def __str__(self) -> str:
         return f"Progression {self.event_date} ({self.get_progression_type_display()})"
@@ -52,6 +55,9 @@ class Death(CrfRecord):
     notes = models.CharField(max_length=500, blank=True)
 
     event_date_fields = ("death_date",)
+
+    class Meta:
+        indexes = keyset_indexes("death", "death_date", "cause")
 
     def __str__(self) -> str:
         return f"Death {self.death_date}"

@@ -11,6 +11,7 @@ from registry import choices as c
 from registry.rules import HardRange
 
 from .base import DecimalInput, RecordLocked
+from .indexes import keyset_indexes, patient_list_indexes
 
 
 def validate_birth_year(value: int) -> None:
@@ -137,6 +138,21 @@ class Patient(DecimalInput):
 
     class Meta:
         ordering = ["study_id"]
+        # The API pages and the admin sorts patients by study id: (filter, study_id) indexes.
+        indexes = (
+            keyset_indexes(
+                "patient",
+                "site",
+                "status",
+                "sex",
+                "bclc_stage",
+                "child_pugh_class",
+                "albi_grade",
+                "index_date",
+                key="study_id",
+            )
+            + patient_list_indexes()
+        )
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "site_patient_ref"], name="unique_site_patient_ref"

@@ -6,6 +6,8 @@ from simple_history.models import HistoricalRecords
 
 from registry import choices as c
 
+from .indexes import keyset_indexes
+
 
 class DataQualityFlag(models.Model):
     """A non-blocking finding about a patient's data: a soft range, a cross-form inconsistency,
@@ -32,7 +34,15 @@ class DataQualityFlag(models.Model):
 
     class Meta:
         ordering = ["patient", "-created_at"]
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            # The admin flag list's filters, and the patient list's open-flag count/sort:
+            # a partial index holds only the open flags, not every flag ever raised.
+            *keyset_indexes("flag", "status", "severity", "code"),
+            models.Index(
+                fields=["patient"], condition=models.Q(status="open"), name="flag_open_patient"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message
@@ -69,6 +79,7 @@ class DataQuery(models.Model):
 
     class Meta:
         ordering = ["patient", "-opened_at"]
+        indexes = keyset_indexes("query", "status")
         verbose_name_plural = "data queries"
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ from simple_history.models import HistoricalRecords
 
 from registry.choices import Role
 
+from .indexes import keyset_indexes
+
 SITE_WIDE_ROLES = {Role.DATA_MANAGER, Role.MONITOR, Role.SITE_INVESTIGATOR}
 REGISTRY_WIDE_ROLES = {Role.REGISTRY_INVESTIGATOR, Role.REGISTRY_ADMIN}
 
@@ -27,6 +29,7 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["code"]
+        indexes = keyset_indexes("site", "country")
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"

@@ -15,6 +15,7 @@ from registry.derivations.radiotherapy import RADIOTHERAPY_VERSION, derive_radio
 from registry.rules import HardRange
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 
 class Treatment(CrfRecord):
@@ -76,6 +77,7 @@ class TaceSession(Treatment):
 
     class Meta(Treatment.Meta):
         verbose_name = "TACE session"
+        indexes = keyset_indexes("tace", "start_date", "technique", "intent")
 
     def __str__(self) -> str:
         return f"TACE {self.session_number or ''} {self.start_date}".replace("  ", " ")
@@ -113,6 +115,7 @@ class HaicCycle(Treatment):
 
     class Meta(Treatment.Meta):
         verbose_name = "HAIC cycle"
+        indexes = keyset_indexes("haic", "start_date", "regimen", "intent")
 
     def __str__(self) -> str:
         return f"HAIC {self.get_regimen_display()} {self.start_date}"
@@ -136,6 +139,7 @@ class RadiotherapyCourse(Treatment):
 
     class Meta(Treatment.Meta):
         verbose_name = "radiotherapy course"
+        indexes = keyset_indexes("rt", "start_date", "technique", "intent")
 
     def __str__(self) -> str:
         return f"{self.get_technique_display()} {self.total_dose_gy} Gy/{self.fractions} fx"
@@ -160,6 +164,7 @@ class LocalProcedure(Treatment):
     class Meta(Treatment.Meta):
         verbose_name = "ablation / resection / TARE"
         verbose_name_plural = "ablations / resections / TARE"
+        indexes = keyset_indexes("localproc", "start_date", "procedure", "intent")
 
     def __str__(self) -> str:
         return f"{self.get_procedure_display()} {self.start_date}"
@@ -190,6 +195,7 @@ class SystemicTherapy(Treatment):
 
     class Meta(Treatment.Meta):
         verbose_name = "systemic therapy"
+        indexes = keyset_indexes("systemic", "start_date", "agent", "drug_class", "intent")
         verbose_name_plural = "systemic therapies"
 
     def __str__(self) -> str:

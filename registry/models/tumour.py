@@ -6,6 +6,7 @@ from registry import choices as c
 from registry.rules import HardRange
 
 from .base import CrfRecord
+from .indexes import keyset_indexes
 
 
 class TumourAssessment(CrfRecord):
@@ -41,6 +42,7 @@ class TumourAssessment(CrfRecord):
 
     class Meta:
         verbose_name = "baseline tumour assessment"
+        indexes = keyset_indexes("tumour", "imaging_date")
 
     def __str__(self) -> str:
         return f"Baseline imaging {self.imaging_date}"

@@ -122,7 +122,7 @@ def test_a_user_of_another_site_neither_lists_nor_reads_nor_downloads(api, world
     detail = api.get(f"{RUNS}{finished_nt_run.pk}/")
     download = api.get(f"{RUNS}{finished_nt_run.pk}/outputs/{output.pk}/download/")
 
-    assert listed["count"] == 0
+    assert listed["results"] == []
     assert detail.status_code == 404
     assert download.status_code == 404
 

@@ -191,7 +191,7 @@ def test_it_filters_records_by_patient(api, patient, site, manager):
 
     response = api.get("/api/v1/tace-sessions/", {"patient": patient.study_id})
 
-    assert response.data["count"] == 1
+    assert [r["patient"] for r in response.data["results"]] == [patient.study_id]
 
 
 def test_it_paginates_with_limit_and_offset(api, patient, site, manager):

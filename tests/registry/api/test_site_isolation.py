@@ -13,13 +13,13 @@ def test_it_lists_none_of_the_other_sites_patients(other_api, patient):
     response = other_api.get("/api/v1/patients/")
 
     assert response.status_code == 200
-    assert response.data["count"] == 0
+    assert response.data["results"] == []
 
 
 def test_it_lists_none_of_the_other_sites_records(other_api, patient):
     response = other_api.get("/api/v1/lab-panels/")
 
-    assert response.data["count"] == 0
+    assert response.data["results"] == []
 
 
 def test_it_answers_404_for_the_other_sites_patient(other_api, patient):
@@ -123,4 +123,4 @@ def test_it_sees_none_of_the_other_sites_import_jobs(api, other_api, patient):
 
     response = other_api.get("/api/v1/imports/")
 
-    assert response.data["count"] == 0
+    assert response.data["results"] == []

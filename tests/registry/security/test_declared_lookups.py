@@ -103,7 +103,7 @@ def test_the_api_ignores_an_undeclared_filter(client, secret_patient):
     from tests.registry.api.conftest import token_client
 
     api = token_client(make_user("inv2", Role.REGISTRY_INVESTIGATOR, None))
-    everyone = api.get("/api/v1/patients/").json()["count"]
+    everyone = len(api.get("/api/v1/patients/").json()["results"])
 
     for query in ({"site_patient_ref": "nothing"}, {"site_patient_ref__startswith": "ZZ"}):
-        assert api.get("/api/v1/patients/", query).json()["count"] == everyone == 1
+        assert len(api.get("/api/v1/patients/", query).json()["results"]) == everyone == 1
