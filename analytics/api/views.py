@@ -200,7 +200,7 @@ class GroupingDefinitionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelV
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
-    def preview(self, request, pk=None):
+    def preview(self, request, pk=None, format=None):
         """Patients per group in ``?cohort=<id>`` (a cohort the user may analyse)."""
         grouping = self.get_object()
         cohort = cohorts_visible_to(request.user).filter(pk=request.query_params.get("cohort"))

@@ -18,6 +18,8 @@ def test_check_deploy_with_production_settings_reports_nothing(tmp_path):
         "REGISTRY_VAR_DIR": str(tmp_path),
     }
     env.pop("DEBUG", None)
+    # Set by the browser tests' conftest for Playwright in this process; never in production.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -59,13 +59,16 @@ RULES: list[tuple[str, Rule]] = [
     (r"^admin:autocomplete$", Rule(write=False)),
     (r"^admin:view_on_site$", Rule(needs="view_on_site", write=False)),
     (r"^admin:app_list$", Rule(needs="app_label", write=False)),
-    (r"^admin:registry_patient_(transition|query_open|query_step)$", Rule(needs="patient")),
+    (
+        r"^admin:registry_patient_(transition|query_open|query_step|derived_preview)$",
+        Rule(needs="patient"),
+    ),
     (r"^admin:\w+_(changelist|add)$", Rule()),
     (r"^admin:\w+_(change|delete|history)$", Rule(needs="admin")),
     # the API
     (r"^api:token-revoke$", Rule(write=False)),
     (
-        r"^api:patient-(detail|record|lock|unlock|verify|reopen|mark-complete)$",
+        r"^api:patient-(detail|record|endpoints|lock|unlock|verify|reopen|mark-complete)$",
         Rule(needs="patient"),
     ),
     (r"^api:export-section$", Rule(needs="section", write=False)),
@@ -75,7 +78,11 @@ RULES: list[tuple[str, Rule]] = [
     (r"^api:[\w-]+-detail$", Rule(needs="api")),
     (r"^analytics-api:(run-detail|run-outputs|run-rerun)$", Rule(needs="run")),
     (r"^analytics-api:run-output-download$", Rule(needs="output")),
-    (r"^analytics-api:(cohort|arm)-detail$", Rule(needs="definition", write=False)),
+    (
+        r"^analytics-api:(cohort|arm|definition|grouping)-detail$",
+        Rule(needs="definition", write=False),
+    ),
+    (r"^analytics-api:grouping-preview$", Rule(needs="definition", write=False)),
     (r"^analytics-api:[\w-]+-list$", Rule()),
     (r"^api-(schema|docs|redoc)$", Rule(write=False)),
     # the registry's own pages

