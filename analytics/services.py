@@ -41,6 +41,7 @@ from registry.derivations.child_pugh import CHILD_PUGH_VERSION
 from registry.derivations.refractoriness import REFRACTORINESS_VERSION
 from registry.derivations.response import RESPONSE_VERSION
 from registry.derivations.survival import SURVIVAL_VERSION
+from registry.endpoints import DEFAULT_RESISTANCE_CYCLES
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,6 @@ EXACT_MATCHING_COVARIATES = [
     for name in covariate_registry.SEED002_COVARIATES
     if covariate_registry.get(name).coding == covariate_registry.Coding.BINARY
 ]
-DEFAULT_RESISTANCE_CYCLES = 3
 # Which covariates enter the multivariable Cox model (univariable models are always fitted).
 COX_SELECTIONS = {
     "all": "every listed covariate (a fixed list, as seed 002)",

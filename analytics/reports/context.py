@@ -22,6 +22,7 @@ from analytics.stats.matching import (
     MatchResult,
     propensity_match,
 )
+from registry.endpoints import DEFAULT_RESISTANCE_CYCLES
 
 TREATMENT = "treatment"  # 1 = treatment arm, 0 = control arm: the Cox and PS-model indicator
 PAIR = "pair_id"
@@ -68,7 +69,6 @@ MATCHING_KEYS = {
     "matching_seed": "seed",
     "smd_denominator": "smd_denominator",
 }
-DEFAULT_RESISTANCE_CYCLES = 3
 DEFAULT_RISK_TABLE_STEP = 6.0  # months between the numbers-at-risk columns
 # Multivariable Cox covariates: all candidates (seed 002's fixed list) or those with a
 # univariable P below the threshold.
